@@ -1,0 +1,158 @@
+//! `gazette fetch <URL|FILE>...`
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use futures::stream::{self, StreamExt};
+use gazette::archive::{Archive, LocalArchive};
+use gazette::fetch::{FetchOptions, Fetcher};
+use gazette::{Extractor, Outcome, RawPage};
+use url::Url;
+
+use crate::exit;
+
+#[derive(Args)]
+pub struct FetchArgs {
+    /// URLs (http/https), saved HTML files, or `-` for standard input.
+    #[arg(required = true, value_name = "URL|FILE")]
+    inputs: Vec<String>,
+    /// The original address of a saved page (for relative links and URL dates).
+    #[arg(long, value_name = "URL")]
+    url: Option<String>,
+    /// Write articles into this archive folder instead of printing them.
+    #[arg(long, value_name = "DIR")]
+    archive: Option<PathBuf>,
+    /// The User-Agent to send.
+    #[arg(long, value_name = "UA")]
+    user_agent: Option<String>,
+    /// Whole-request timeout in seconds.
+    #[arg(long, default_value_t = 30)]
+    timeout: u64,
+    /// How many inputs are processed at once.
+    #[arg(long, default_value_t = 8)]
+    concurrency: usize,
+    /// Print pretty JSON even when not on a terminal.
+    #[arg(long)]
+    pretty: bool,
+}
+
+pub fn run(args: FetchArgs) -> Result<u8> {
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(run_async(args))
+}
+
+async fn run_async(args: FetchArgs) -> Result<u8> {
+    let given_url = match &args.url {
+        Some(u) => Some(Url::parse(u).with_context(|| format!("--url {u:?} is not a valid URL"))?),
+        None => None,
+    };
+    if given_url.is_some() && args.inputs.iter().filter(|i| !is_url(i)).count() > 1 {
+        bail!("--url names the address of one saved page; give a single FILE with it");
+    }
+    let mut options = FetchOptions {
+        timeout: std::time::Duration::from_secs(args.timeout.max(1)),
+        ..FetchOptions::default()
+    };
+    if let Some(ua) = &args.user_agent {
+        options.user_agent = ua.clone();
+    }
+    let fetcher = Fetcher::new(options)?;
+    let extractor = Extractor::builtin().context("the built-in rules do not compile")?;
+    let archive = args.archive.as_ref().map(|dir| Arc::new(LocalArchive::new(dir)));
+    let pretty = args.pretty || (args.inputs.len() == 1 && std::io::stdout().is_terminal());
+
+    let results: Vec<(String, Result<Outcome>)> = stream::iter(args.inputs.iter().cloned())
+        .map(|input| {
+            let fetcher = fetcher.clone();
+            let extractor = extractor.clone();
+            let given_url = given_url.clone();
+            async move {
+                let outcome = async {
+                    let page = load(&fetcher, &input, given_url).await?;
+                    let outcome = tokio::task::spawn_blocking(move || extractor.process(&page))
+                        .await
+                        .context("extraction task failed")??;
+                    Ok(outcome)
+                }
+                .await;
+                (input, outcome)
+            }
+        })
+        .buffered(args.concurrency.max(1))
+        .collect()
+        .await;
+
+    let mut failures = 0;
+    let mut stdout = std::io::stdout().lock();
+    for (input, result) in results {
+        match result {
+            Ok(Outcome::Article(article)) => match &archive {
+                Some(archive) => match archive.put(&article) {
+                    Ok(stored) => {
+                        writeln!(stdout, "{}\t{:?}\t{}", stored.location, stored.status, input)?
+                    }
+                    Err(e) => {
+                        failures += 1;
+                        eprintln!("gazette: {input}: {e}");
+                    }
+                },
+                None => {
+                    let json = if pretty {
+                        serde_json::to_string_pretty(&article)?
+                    } else {
+                        serde_json::to_string(&article)?
+                    };
+                    writeln!(stdout, "{json}")?;
+                }
+            },
+            Ok(Outcome::NotArticle(not)) => {
+                failures += 1;
+                eprintln!(
+                    "gazette: {input}: not an article ({}): {}",
+                    serde_json::to_string(&not.kind)?.trim_matches('"'),
+                    not.reason
+                );
+                for s in &not.spam {
+                    eprintln!("  spam removed ({}): {}", s.reason, s.text);
+                }
+            }
+            Err(e) => {
+                failures += 1;
+                eprintln!("gazette: {input}: {e:#}");
+            }
+        }
+    }
+    Ok(if failures == 0 { exit::OK } else { exit::PARTIAL })
+}
+
+fn is_url(input: &str) -> bool {
+    input.starts_with("http://") || input.starts_with("https://")
+}
+
+/// Reads one input: a URL over the network, `-` from stdin, anything else as a file.
+async fn load(fetcher: &Fetcher, input: &str, given_url: Option<Url>) -> Result<RawPage> {
+    if is_url(input) {
+        let url = Url::parse(input).with_context(|| format!("{input:?} is not a valid URL"))?;
+        return Ok(fetcher.fetch_page(&url).await?);
+    }
+    let bytes = if input == "-" {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .context("cannot read standard input")?;
+        buf
+    } else {
+        tokio::fs::read(input)
+            .await
+            .with_context(|| format!("cannot read file {input}"))?
+    };
+    Ok(RawPage {
+        bytes,
+        url: given_url,
+        fetched_at: Some(chrono::Utc::now()),
+        ..RawPage::default()
+    })
+}

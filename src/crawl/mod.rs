@@ -1,0 +1,1 @@
+//! Crawling configured sites into the archive (see issue: gazette crawl).
