@@ -16,9 +16,12 @@ pub mod article;
 pub mod config;
 pub mod crawl;
 pub mod decode;
+pub mod eval;
 pub mod extract;
 pub mod fetch;
+pub mod metrics;
 pub mod rules;
+pub mod schedule;
 
 pub use article::{Article, SCHEMA_VERSION};
 pub use extract::{ExtractError, Extractor, NotArticle, NotArticleKind, Outcome, RawPage};

@@ -17,7 +17,11 @@ pub mod exit {
 }
 
 #[derive(Parser)]
-#[command(name = "gazette", version, about = "Turns government news websites into a clean, citable archive")]
+#[command(
+    name = "gazette",
+    version,
+    about = "Turns government news websites into a clean, citable archive"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -27,12 +31,29 @@ struct Cli {
 enum Command {
     /// Fetch pages (URLs or saved files) and print or archive one JSON article each.
     Fetch(commands::fetch::FetchArgs),
+    /// Crawl the configured sites once (one pass) into the archive.
+    Crawl(commands::crawl::CrawlArgs),
+    /// Rerun extraction over the raw pages kept in an archive (no network) and rewrite
+    /// the articles that changed.
+    Reextract(commands::reextract::ReextractArgs),
+    /// Run the extractor over a labelled dataset and score it like shared/eval/score.py.
+    Eval(commands::eval::EvalArgs),
+    /// Run as a service: crawl each site on its schedule until SIGTERM (SIGHUP reloads
+    /// the config).
+    Schedule(commands::schedule::ScheduleArgs),
+    /// Show per site the last and next pass, archive totals and what needs attention.
+    Status(commands::status::StatusArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Crawl(args) => commands::crawl::run(args),
         Command::Fetch(args) => commands::fetch::run(args),
+        Command::Reextract(args) => commands::reextract::run(args),
+        Command::Eval(args) => commands::eval::run(args),
+        Command::Schedule(args) => commands::schedule::run(args),
+        Command::Status(args) => commands::status::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

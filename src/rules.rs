@@ -67,12 +67,11 @@ impl Rules {
             if let Some(dir) = extra_dir {
                 let path = dir.join(file);
                 if path.exists() {
-                    let text = std::fs::read_to_string(&path).map_err(|source| {
-                        RulesError::Read {
+                    let text =
+                        std::fs::read_to_string(&path).map_err(|source| RulesError::Read {
                             path: path.clone(),
                             source,
-                        }
-                    })?;
+                        })?;
                     out.push(RuleSource {
                         name: path.display().to_string(),
                         text,

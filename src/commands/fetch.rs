@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use futures::stream::{self, StreamExt};
-use gazette::archive::{Archive, LocalArchive};
+use gazette::archive::{raw_identity, Archive, ArchiveOptions, LocalArchive, RawPageRecord};
 use gazette::fetch::{FetchOptions, Fetcher};
 use gazette::{Extractor, Outcome, RawPage};
 use url::Url;
@@ -25,6 +25,10 @@ pub struct FetchArgs {
     /// Write articles into this archive folder instead of printing them.
     #[arg(long, value_name = "DIR")]
     archive: Option<PathBuf>,
+    /// With --archive: also keep every fetched page, gzip-compressed, so that
+    /// `gazette reextract` can rerun extraction later without the network.
+    #[arg(long, requires = "archive")]
+    keep_raw: bool,
     /// The User-Agent to send.
     #[arg(long, value_name = "UA")]
     user_agent: Option<String>,
@@ -61,24 +65,34 @@ async fn run_async(args: FetchArgs) -> Result<u8> {
     }
     let fetcher = Fetcher::new(options)?;
     let extractor = Extractor::builtin().context("the built-in rules do not compile")?;
-    let archive = args.archive.as_ref().map(|dir| Arc::new(LocalArchive::new(dir)));
+    let archive = args.archive.as_ref().map(|dir| {
+        let options = ArchiveOptions {
+            keep_raw: args.keep_raw,
+        };
+        Arc::new(LocalArchive::with_options(dir, options))
+    });
+    let keep_raw = args.keep_raw;
     let pretty = args.pretty || (args.inputs.len() == 1 && std::io::stdout().is_terminal());
 
-    let results: Vec<(String, Result<Outcome>)> = stream::iter(args.inputs.iter().cloned())
+    type Extracted = (Option<RawPage>, Result<Outcome>);
+    let results: Vec<(String, Extracted)> = stream::iter(args.inputs.iter().cloned())
         .map(|input| {
             let fetcher = fetcher.clone();
             let extractor = extractor.clone();
             let given_url = given_url.clone();
             async move {
-                let outcome = async {
-                    let page = load(&fetcher, &input, given_url).await?;
-                    let outcome = tokio::task::spawn_blocking(move || extractor.process(&page))
-                        .await
-                        .context("extraction task failed")??;
-                    Ok(outcome)
-                }
-                .await;
-                (input, outcome)
+                let page = match load(&fetcher, &input, given_url).await {
+                    Ok(page) => page,
+                    Err(e) => return (input, (None, Err(e))),
+                };
+                // The page comes back from the blocking pool only when it is to be kept.
+                let extracted = tokio::task::spawn_blocking(move || {
+                    let outcome = extractor.process(&page).map_err(anyhow::Error::from);
+                    (keep_raw.then_some(page), outcome)
+                })
+                .await
+                .unwrap_or_else(|e| (None, Err(anyhow::anyhow!("extraction task failed: {e}"))));
+                (input, extracted)
             }
         })
         .buffered(args.concurrency.max(1))
@@ -87,13 +101,22 @@ async fn run_async(args: FetchArgs) -> Result<u8> {
 
     let mut failures = 0;
     let mut stdout = std::io::stdout().lock();
-    for (input, result) in results {
+    for (input, (raw, result)) in results {
+        let raw_target = raw.as_ref().and_then(|page| {
+            let identity = raw_identity(result.as_ref().ok(), page);
+            if identity.is_none() {
+                eprintln!("gazette: {input}: raw page not kept: it has no URL (give --url)");
+            }
+            Some((identity?, page))
+        });
         match result {
             Ok(Outcome::Article(article)) => match &archive {
                 Some(archive) => match archive.put(&article) {
-                    Ok(stored) => {
-                        writeln!(stdout, "{}\t{:?}\t{}", stored.location, stored.status, input)?
-                    }
+                    Ok(stored) => writeln!(
+                        stdout,
+                        "{}\t{:?}\t{}",
+                        stored.location, stored.status, input
+                    )?,
                     Err(e) => {
                         failures += 1;
                         eprintln!("gazette: {input}: {e}");
@@ -121,11 +144,27 @@ async fn run_async(args: FetchArgs) -> Result<u8> {
             }
             Err(e) => {
                 failures += 1;
-                eprintln!("gazette: {input}: {e:#}");
+                // Fetch errors already start with the URL; don't say it twice.
+                let message = format!("{e:#}");
+                if message.starts_with(input.trim_end_matches('/')) {
+                    eprintln!("gazette: {message}");
+                } else {
+                    eprintln!("gazette: {input}: {message}");
+                }
+            }
+        }
+        if let (Some(archive), Some((identity, page))) = (&archive, raw_target) {
+            if let Err(e) = archive.put_raw(&identity, &RawPageRecord::from_page(page)) {
+                failures += 1;
+                eprintln!("gazette: {input}: cannot keep the raw page: {e}");
             }
         }
     }
-    Ok(if failures == 0 { exit::OK } else { exit::PARTIAL })
+    Ok(if failures == 0 {
+        exit::OK
+    } else {
+        exit::PARTIAL
+    })
 }
 
 fn is_url(input: &str) -> bool {

@@ -1,18 +1,957 @@
 //! Boilerplate removal: navigation, widgets, related links, footers, hidden blocks.
+//!
+//! Every rule is data (`config/rules/clean.toml`); this module only knows how to apply
+//! them safely. Safety comes from measuring the page first ([`DomStats`]): how much
+//! visible text and how much prose every element holds. A rule that would take most of
+//! the page's prose with it (a class named `bottom` on the article wrapper) is refused.
+//!
+//! All walks over the tree are iterative: pages with 100 000 nested elements must not
+//! overflow the stack.
 
-use scraper::Html;
+use std::collections::{HashMap, HashSet};
+
+use ego_tree::iter::Edge;
+use ego_tree::{NodeId, NodeRef};
+use regex::Regex;
+use scraper::node::Element;
+use scraper::{Html, Node};
+use serde::Deserialize;
 
 use crate::rules::{RuleSource, RulesError};
 
 /// Compiled `config/rules/clean.toml`.
-#[derive(Debug, Default)]
-pub struct CleanRules {}
+#[derive(Debug)]
+pub struct CleanRules {
+    settings: Settings,
+    tag_rules: Vec<TagRule>,
+    attr_rules: Vec<AttrRule>,
+    text_rules: Vec<TextRule>,
+    hidden_classes: HashSet<String>,
+}
+
+impl Default for CleanRules {
+    fn default() -> Self {
+        CleanRules {
+            settings: Settings::default(),
+            tag_rules: Vec::new(),
+            attr_rules: Vec::new(),
+            text_rules: Vec::new(),
+            hidden_classes: HashSet::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Settings {
+    prose_min_chars: usize,
+    guard_text_share: f64,
+    guard_prose_share: f64,
+    hidden_guard_prose_share: f64,
+    text_rule_max_chars: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            prose_min_chars: 40,
+            guard_text_share: 0.4,
+            guard_prose_share: 0.3,
+            hidden_guard_prose_share: 0.5,
+            text_rule_max_chars: 1500,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct TagRule {
+    name: String,
+    tags: HashSet<String>,
+    guarded: bool,
+    outside_article: bool,
+}
+
+#[derive(Debug)]
+struct AttrRule {
+    name: String,
+    pattern: Regex,
+    min_link_share: f64,
+}
+
+#[derive(Debug)]
+struct TextRule {
+    name: String,
+    pattern: Regex,
+    max_chars: usize,
+    max_prose_chars: usize,
+    min_link_share: f64,
+    min_distinct: usize,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    #[serde(default)]
+    settings: RawSettings,
+    #[serde(default)]
+    tags: Vec<RawTagRule>,
+    #[serde(default)]
+    hidden: RawHidden,
+    #[serde(default)]
+    attrs: Vec<RawAttrRule>,
+    #[serde(default)]
+    texts: Vec<RawTextRule>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawSettings {
+    prose_min_chars: Option<usize>,
+    guard_text_share: Option<f64>,
+    guard_prose_share: Option<f64>,
+    hidden_guard_prose_share: Option<f64>,
+    text_rule_max_chars: Option<usize>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTagRule {
+    name: String,
+    tags: Vec<String>,
+    #[serde(default = "default_true")]
+    guarded: bool,
+    #[serde(default)]
+    outside_article: bool,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawHidden {
+    #[serde(default)]
+    classes: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAttrRule {
+    name: String,
+    pattern: String,
+    #[serde(default)]
+    min_link_share: f64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTextRule {
+    name: String,
+    pattern: String,
+    max_chars: usize,
+    #[serde(default)]
+    max_prose_chars: usize,
+    #[serde(default)]
+    min_link_share: f64,
+    #[serde(default = "default_one")]
+    min_distinct: usize,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_one() -> usize {
+    1
+}
+
+fn invalid(file: &str, message: String) -> RulesError {
+    RulesError::Invalid {
+        file: file.to_string(),
+        message,
+    }
+}
+
+fn compile_regex(file: &str, rule: &str, pattern: &str) -> Result<Regex, RulesError> {
+    Regex::new(pattern).map_err(|e| invalid(file, format!("rule \"{rule}\": bad pattern: {e}")))
+}
 
 impl CleanRules {
-    pub fn compile(_sources: &[RuleSource]) -> Result<Self, RulesError> {
-        Ok(CleanRules {})
+    /// Parses and compiles every source; later sources append rules and override settings.
+    pub fn compile(sources: &[RuleSource]) -> Result<Self, RulesError> {
+        let mut rules = CleanRules::default();
+        for source in sources {
+            let file = source.name.as_str();
+            let raw: RawFile =
+                toml::from_str(&source.text).map_err(|e| invalid(file, e.to_string()))?;
+            let s = &mut rules.settings;
+            let r = raw.settings;
+            if let Some(v) = r.prose_min_chars {
+                s.prose_min_chars = v;
+            }
+            if let Some(v) = r.guard_text_share {
+                s.guard_text_share = v;
+            }
+            if let Some(v) = r.guard_prose_share {
+                s.guard_prose_share = v;
+            }
+            if let Some(v) = r.hidden_guard_prose_share {
+                s.hidden_guard_prose_share = v;
+            }
+            if let Some(v) = r.text_rule_max_chars {
+                s.text_rule_max_chars = v;
+            }
+            for tag in raw.tags {
+                rules.tag_rules.push(TagRule {
+                    name: tag.name,
+                    tags: tag.tags.iter().map(|t| t.to_ascii_lowercase()).collect(),
+                    guarded: tag.guarded,
+                    outside_article: tag.outside_article,
+                });
+            }
+            rules
+                .hidden_classes
+                .extend(raw.hidden.classes.iter().map(|c| c.to_ascii_lowercase()));
+            for attr in raw.attrs {
+                let pattern = compile_regex(file, &attr.name, &attr.pattern)?;
+                rules.attr_rules.push(AttrRule {
+                    name: attr.name,
+                    pattern,
+                    min_link_share: attr.min_link_share,
+                });
+            }
+            for text in raw.texts {
+                let pattern = compile_regex(file, &text.name, &text.pattern)?;
+                if text.min_distinct == 0 {
+                    return Err(invalid(
+                        file,
+                        format!("rule \"{}\": min_distinct must be at least 1", text.name),
+                    ));
+                }
+                rules.text_rules.push(TextRule {
+                    name: text.name,
+                    pattern,
+                    max_chars: text.max_chars,
+                    max_prose_chars: text.max_prose_chars,
+                    min_link_share: text.min_link_share,
+                    min_distinct: text.min_distinct,
+                });
+            }
+        }
+        Ok(rules)
+    }
+}
+
+/// What [`clean`] removed, by rule name (for logs and tests).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CleanReport {
+    /// (rule name, elements removed), in the order rules first fired.
+    pub removed: Vec<(String, usize)>,
+    /// Visible characters removed (white space not counted).
+    pub removed_chars: usize,
+    /// Visible characters before cleaning.
+    pub total_chars: usize,
+    /// (rule name, start of the removed text) for every removal that held text.
+    pub samples: Vec<(String, String)>,
+}
+
+impl CleanReport {
+    fn count(&mut self, rule: &str) {
+        match self.removed.iter_mut().find(|(name, _)| name == rule) {
+            Some((_, n)) => *n += 1,
+            None => self.removed.push((rule.to_string(), 1)),
+        }
+    }
+
+    /// How many elements a rule removed.
+    pub fn removed_by(&self, rule: &str) -> usize {
+        self.removed
+            .iter()
+            .find(|(name, _)| name == rule)
+            .map_or(0, |(_, n)| *n)
     }
 }
 
 /// Detaches every boilerplate node from `doc`.
-pub fn clean(_doc: &mut Html, _rules: &CleanRules) {}
+pub fn clean(doc: &mut Html, rules: &CleanRules) -> CleanReport {
+    let stats = DomStats::measure(doc, rules.settings.prose_min_chars);
+    let mut report = CleanReport {
+        total_chars: stats.total.text as usize,
+        ..CleanReport::default()
+    };
+    let mut texts = TextCache::default();
+    let mut doomed: Vec<NodeId> = Vec::new();
+    let mut stack: Vec<(NodeRef<Node>, bool)> = vec![(doc.tree.root(), false)];
+    while let Some((node, in_article)) = stack.pop() {
+        let verdict = match node.value() {
+            Node::Comment(_) => Some("comments"),
+            Node::ProcessingInstruction(_) => Some("processing_instructions"),
+            Node::Element(el) => judge_element(node, el, in_article, rules, &stats, &mut texts),
+            _ => None,
+        };
+        if let Some(rule) = verdict {
+            report.count(rule);
+            let chars = stats.get(node.id()).text as usize;
+            report.removed_chars += chars;
+            if chars > 0 {
+                report
+                    .samples
+                    .push((rule.to_string(), compact_text(node, 80)));
+            }
+            doomed.push(node.id());
+            continue;
+        }
+        let inside = in_article
+            || node
+                .value()
+                .as_element()
+                .is_some_and(|el| matches!(el.name(), "article" | "main"));
+        // Reverse so children are visited in document order.
+        let children: Vec<_> = node.children().collect();
+        for child in children.into_iter().rev() {
+            stack.push((child, inside));
+        }
+    }
+    for id in doomed {
+        if let Some(mut n) = doc.tree.get_mut(id) {
+            n.detach();
+        }
+    }
+    report
+}
+
+/// The first rule that removes this element, if any.
+fn judge_element<'r>(
+    node: NodeRef<Node>,
+    el: &Element,
+    in_article: bool,
+    rules: &'r CleanRules,
+    stats: &DomStats,
+    texts: &mut TextCache,
+) -> Option<&'r str> {
+    let name = el.name();
+    if matches!(name, "html" | "body" | "head") {
+        return None;
+    }
+    let s = stats.get(node.id());
+    let settings = &rules.settings;
+    let guarded_ok = || stats.removable(s, settings.guard_text_share, settings.guard_prose_share);
+    for rule in &rules.tag_rules {
+        if rule.tags.contains(name) {
+            if rule.outside_article && in_article {
+                continue;
+            }
+            if !rule.guarded || guarded_ok() {
+                return Some(rule.name.as_str());
+            }
+        }
+    }
+    if name == "title" || name == "meta" {
+        return None;
+    }
+    if let Some(_why) = hidden_reason(el, &rules.hidden_classes) {
+        if stats.removable(s, 1.0, settings.hidden_guard_prose_share) {
+            return Some("hidden");
+        }
+    }
+    if el
+        .attr("aria-hidden")
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+        && s.prose == 0
+    {
+        return Some("aria_hidden");
+    }
+    if !rules.attr_rules.is_empty() && guarded_ok() {
+        let id = el.id().map(|i| i.to_ascii_lowercase());
+        let classes: Vec<String> = el.classes().map(|c| c.to_ascii_lowercase()).collect();
+        for rule in &rules.attr_rules {
+            if rule.min_link_share > 0.0 && (s.link as f64) < rule.min_link_share * s.text as f64 {
+                continue;
+            }
+            let hit = id
+                .iter()
+                .chain(classes.iter())
+                .any(|token| rule.pattern.is_match(token));
+            if hit {
+                return Some(rule.name.as_str());
+            }
+        }
+    }
+    if s.text == 0 || s.text as usize > settings.text_rule_max_chars {
+        return None;
+    }
+    let mut text: Option<&str> = None;
+    for rule in &rules.text_rules {
+        // Prose may ride along in a footer, but a block that is mostly prose is content.
+        if s.text as usize > rule.max_chars
+            || s.prose as usize > rule.max_prose_chars
+            || s.prose * 2 > s.text
+            || (s.prose > 0 && !guarded_ok())
+        {
+            continue;
+        }
+        if rule.min_link_share > 0.0 && (s.link as f64) < rule.min_link_share * s.text as f64 {
+            continue;
+        }
+        let t = match text {
+            Some(t) => t,
+            None => {
+                let t = texts.get(node, stats);
+                text = Some(t);
+                t
+            }
+        };
+        if distinct_matches(&rule.pattern, t, rule.min_distinct) {
+            return Some(rule.name.as_str());
+        }
+    }
+    None
+}
+
+fn distinct_matches(pattern: &Regex, text: &str, min: usize) -> bool {
+    if min <= 1 {
+        return pattern.is_match(text);
+    }
+    let mut seen: Vec<&str> = Vec::new();
+    for m in pattern.find_iter(text) {
+        if !seen.contains(&m.as_str()) {
+            seen.push(m.as_str());
+            if seen.len() >= min {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// Why an element is not shown, judged from its own attributes.
+pub(crate) fn hidden_reason(
+    el: &Element,
+    hidden_classes: &HashSet<String>,
+) -> Option<&'static str> {
+    if el.attr("hidden").is_some() {
+        return Some("hidden attribute");
+    }
+    if el.name() == "input"
+        && el
+            .attr("type")
+            .is_some_and(|t| t.eq_ignore_ascii_case("hidden"))
+    {
+        return Some("hidden input");
+    }
+    if let Some(style) = el.attr("style") {
+        if let Some(why) = hidden_style(style) {
+            return Some(why);
+        }
+    }
+    if !hidden_classes.is_empty()
+        && el
+            .classes()
+            .any(|c| hidden_classes.contains(c.to_ascii_lowercase().as_str()))
+    {
+        return Some("hiding class");
+    }
+    None
+}
+
+/// Reads an inline style (or a CSS rule body) and says whether it hides the element.
+pub(crate) fn hidden_style(style: &str) -> Option<&'static str> {
+    let mut position_out = false;
+    let mut offscreen = false;
+    let mut zero_height = false;
+    let mut zero_width = false;
+    let mut overflow_hidden = false;
+    for decl in style.split(';') {
+        let Some((prop, value)) = decl.split_once(':') else {
+            continue;
+        };
+        let prop = prop.trim().to_ascii_lowercase();
+        let value: String = value
+            .to_ascii_lowercase()
+            .replace("!important", "")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        match prop.as_str() {
+            "display" if value == "none" => return Some("display:none"),
+            "visibility" if value == "hidden" || value == "collapse" => {
+                return Some("visibility:hidden")
+            }
+            "font-size" if is_zero_length(&value) => return Some("font-size:0"),
+            "opacity" if value.parse::<f64>().is_ok_and(|o| o <= 0.01) => return Some("opacity:0"),
+            "position" if value == "absolute" || value == "fixed" => position_out = true,
+            "left" | "top" | "right" | "margin-left" | "margin-top" => {
+                if far_negative(&value) {
+                    offscreen = true;
+                }
+            }
+            "text-indent" if far_negative(&value) => return Some("text-indent off-screen"),
+            "height" | "max-height" if is_zero_length(&value) => zero_height = true,
+            "width" | "max-width" if is_zero_length(&value) => zero_width = true,
+            "overflow" | "overflow-y" | "overflow-x" if value == "hidden" => overflow_hidden = true,
+            "clip" if value.replace(' ', "").starts_with("rect(0") => {
+                offscreen = offscreen || position_out
+            }
+            _ => {}
+        }
+    }
+    if position_out && offscreen {
+        return Some("positioned off-screen");
+    }
+    if (zero_height || zero_width) && overflow_hidden {
+        return Some("zero size with overflow hidden");
+    }
+    None
+}
+
+fn is_zero_length(value: &str) -> bool {
+    let number: String = value
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == '-')
+        .collect();
+    let unit = &value[number.len()..];
+    !number.is_empty()
+        && number.parse::<f64>().is_ok_and(|n| n.abs() < 0.5)
+        && matches!(
+            unit.trim(),
+            "" | "px" | "pt" | "em" | "rem" | "%" | "vw" | "vh"
+        )
+}
+
+/// A coordinate far to the left / top (e.g. `-9999px`, `-999em`).
+fn far_negative(value: &str) -> bool {
+    let v = value.trim();
+    let Some(rest) = v.strip_prefix('-') else {
+        return false;
+    };
+    let number: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    let Ok(n) = number.parse::<f64>() else {
+        return false;
+    };
+    let unit = rest[number.len()..].trim();
+    match unit {
+        "" | "px" | "pt" => n >= 500.0,
+        "em" | "rem" => n >= 50.0,
+        "%" | "vw" | "vh" => n >= 90.0,
+        _ => false,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Page measurements shared by the clean and spam stages.
+
+/// Visible-text measurements of one node (white space not counted).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct NodeStats {
+    /// Visible characters.
+    pub text: u32,
+    /// Characters in prose runs (long text with sentence punctuation).
+    pub prose: u32,
+    /// Characters inside links.
+    pub link: u32,
+    /// Children (elements or text) that hold visible text.
+    pub text_children: u32,
+    /// Holds a non-blank text node directly.
+    pub direct_text: bool,
+}
+
+/// [`NodeStats`] for every node, measured once before anything is removed.
+#[derive(Debug, Default)]
+pub(crate) struct DomStats {
+    map: HashMap<NodeId, NodeStats>,
+    pub total: NodeStats,
+}
+
+/// Elements whose text is never shown.
+pub(crate) fn is_invisible_tag(name: &str) -> bool {
+    matches!(
+        name,
+        "script"
+            | "style"
+            | "noscript"
+            | "template"
+            | "head"
+            | "title"
+            | "textarea"
+            | "option"
+            | "select"
+    )
+}
+
+impl DomStats {
+    /// One iterative walk; children are summed into parents on the closing edge.
+    pub fn measure(doc: &Html, prose_min_chars: usize) -> DomStats {
+        Self::measure_from(doc.tree.root(), prose_min_chars)
+    }
+
+    pub fn measure_from(root: NodeRef<Node>, prose_min_chars: usize) -> DomStats {
+        let mut map = HashMap::new();
+        let mut stack: Vec<(NodeId, NodeStats)> = Vec::new();
+        let mut in_link = 0usize;
+        let mut invisible = 0usize;
+        let mut total = NodeStats::default();
+        for edge in root.traverse() {
+            match edge {
+                Edge::Open(node) => {
+                    if let Node::Element(el) = node.value() {
+                        if el.name() == "a" {
+                            in_link += 1;
+                        }
+                        if is_invisible_tag(el.name()) {
+                            invisible += 1;
+                        }
+                    }
+                    stack.push((node.id(), NodeStats::default()));
+                }
+                Edge::Close(node) => {
+                    let Some((id, mut s)) = stack.pop() else {
+                        continue;
+                    };
+                    match node.value() {
+                        Node::Text(t) if invisible == 0 => {
+                            let (chars, prose) = measure_text(t, prose_min_chars);
+                            s.text = chars;
+                            s.prose = prose;
+                            if in_link > 0 {
+                                s.link = chars;
+                            }
+                        }
+                        Node::Element(el) => {
+                            if el.name() == "a" {
+                                in_link = in_link.saturating_sub(1);
+                            }
+                            if is_invisible_tag(el.name()) {
+                                invisible = invisible.saturating_sub(1);
+                            }
+                        }
+                        _ => {}
+                    }
+                    if let Some((_, parent)) = stack.last_mut() {
+                        parent.text += s.text;
+                        parent.prose += s.prose;
+                        parent.link += s.link;
+                        if s.text > 0 {
+                            parent.text_children += 1;
+                            if matches!(node.value(), Node::Text(_)) {
+                                parent.direct_text = true;
+                            }
+                        }
+                    } else {
+                        total = s;
+                    }
+                    map.insert(id, s);
+                }
+            }
+        }
+        DomStats { map, total }
+    }
+
+    pub fn get(&self, id: NodeId) -> NodeStats {
+        self.map.get(&id).copied().unwrap_or_default()
+    }
+
+    /// True when a node is small enough, relative to the page, to be removed safely.
+    pub fn removable(&self, s: NodeStats, max_text_share: f64, max_prose_share: f64) -> bool {
+        let text_ok = s.text as f64 <= max_text_share * self.total.text as f64 || s.text < 200;
+        let prose_ok =
+            s.prose == 0 || (s.prose as f64) <= max_prose_share * self.total.prose as f64;
+        text_ok && prose_ok
+    }
+}
+
+/// (visible chars, prose chars) of one text node.
+fn measure_text(text: &str, prose_min_chars: usize) -> (u32, u32) {
+    let mut chars = 0u32;
+    let mut stops = 0u32;
+    let mut commas = 0u32;
+    for c in text.chars() {
+        if is_blank(c) {
+            continue;
+        }
+        chars += 1;
+        match c {
+            '。' | '！' | '？' | '；' => stops += 1,
+            '，' | '、' => commas += 1,
+            '.' | '!' | '?' | ';' | ',' => commas += 1,
+            _ => {}
+        }
+    }
+    let prose = chars as usize >= prose_min_chars && (stops > 0 || commas >= 2);
+    (chars, if prose { chars } else { 0 })
+}
+
+/// White space as pages use it: ASCII, no-break space, ideographic space, zero-width.
+pub(crate) fn is_blank(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{feff}' | '\u{a0}'
+        )
+}
+
+/// Visible text of a subtree with every blank removed (iterative).
+pub(crate) fn compact_text(node: NodeRef<Node>, limit: usize) -> String {
+    let mut out = String::new();
+    let mut invisible = 0usize;
+    let mut count = 0usize;
+    for edge in node.traverse() {
+        match edge {
+            Edge::Open(n) => match n.value() {
+                Node::Element(el) if is_invisible_tag(el.name()) => invisible += 1,
+                Node::Text(t) if invisible == 0 => {
+                    for c in t.chars().filter(|c| !is_blank(*c)) {
+                        out.push(c);
+                        count += 1;
+                        if count >= limit {
+                            return out;
+                        }
+                    }
+                }
+                _ => {}
+            },
+            Edge::Close(n) => {
+                if let Node::Element(el) = n.value() {
+                    if is_invisible_tag(el.name()) {
+                        invisible = invisible.saturating_sub(1);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Texts of elements, computed once per chain of single-child wrappers: in a chain
+/// `<div><div><div>text</div></div></div>` every element has the same text, so only the
+/// innermost one is read (keeps deep nesting linear).
+#[derive(Default)]
+pub(crate) struct TextCache {
+    by_id: HashMap<NodeId, String>,
+    rep: HashMap<NodeId, NodeId>,
+}
+
+impl TextCache {
+    pub fn get<'a>(&'a mut self, node: NodeRef<Node>, stats: &DomStats) -> &'a str {
+        let rep = self.representative(node, stats);
+        self.by_id
+            .entry(rep.id())
+            .or_insert_with(|| compact_text(rep, usize::MAX))
+            .as_str()
+    }
+
+    /// The innermost node that has the same visible text as `node` (memoized along the
+    /// whole chain, so a chain is walked once).
+    fn representative<'a>(
+        &mut self,
+        node: NodeRef<'a, Node>,
+        stats: &DomStats,
+    ) -> NodeRef<'a, Node> {
+        let mut path = Vec::new();
+        let mut current = node;
+        let found = loop {
+            if let Some(rep) = self
+                .rep
+                .get(&current.id())
+                .and_then(|id| node.tree().get(*id))
+            {
+                break rep;
+            }
+            path.push(current.id());
+            let s = stats.get(current.id());
+            if s.direct_text || s.text_children != 1 {
+                break current;
+            }
+            match current.children().find(|c| stats.get(c.id()).text > 0) {
+                Some(child) if child.value().is_element() => current = child,
+                _ => break current,
+            }
+        };
+        for id in path {
+            self.rep.insert(id, found.id());
+        }
+        found
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Only this stage's rules, so tests do not depend on other stages' files.
+    pub(crate) fn builtin_clean_rules() -> CleanRules {
+        CleanRules::compile(&[RuleSource {
+            name: "clean.toml".into(),
+            text: include_str!("../../config/rules/clean.toml").into(),
+        }])
+        .expect("built-in clean rules compile")
+    }
+
+    fn cleaned(html: &str) -> (String, CleanReport) {
+        let rules = builtin_clean_rules();
+        let mut doc = Html::parse_document(html);
+        let report = clean(&mut doc, &rules);
+        (compact_text(doc.tree.root(), usize::MAX), report)
+    }
+
+    const ARTICLE: &str = "县政府召开常务会议，研究部署今年秋冬季农业生产和防汛抗旱工作。会议强调，要坚持问题导向，压实各级责任，确保各项措施落到实处，切实保障人民群众生命财产安全。";
+
+    fn page(extra_top: &str, extra_bottom: &str) -> String {
+        format!(
+            "<html><head><title>t</title></head><body>{extra_top}<div class=\"main\"><h1>标题</h1>\
+             <div id=\"zoom\"><p>{ARTICLE}</p><p>{ARTICLE}</p><p>{ARTICLE}</p></div></div>{extra_bottom}</body></html>"
+        )
+    }
+
+    #[test]
+    fn removes_scripts_styles_comments_and_forms() {
+        let html = page(
+            "<script>var a='脚本文字';</script><style>.x{color:red}</style><!-- 注释文字 --><form><input value='搜索'><button>搜索按钮</button></form>",
+            "<noscript>请启用脚本</noscript><iframe src='x'>框架</iframe><svg><text>图形文字</text></svg>",
+        );
+        let (text, report) = cleaned(&html);
+        for gone in ["脚本文字", "注释文字", "搜索按钮", "请启用脚本", "图形文字"]
+        {
+            assert!(!text.contains(gone), "{gone} survived: {report:?}");
+        }
+        assert!(text.contains("县政府召开常务会议"));
+    }
+
+    #[test]
+    fn removes_breadcrumb_widgets_and_footer() {
+        let html = page(
+            "<div class=\"wz\">当前位置：<a href='/'>首页</a> &gt; <a>政务公开</a> &gt; 政务动态</div>\
+             <div class=\"tt\">首页 &gt; 新闻中心</div>\
+             <div class=\"info\"><span>来源：县政府办</span> <span>【字号：<a>大</a> <a>中</a> <a>小</a>】</span> <a>【打印】</a> <a>【关闭】</a></div>",
+            "<div class=\"fx\">分享到：<a>微信</a><a>微博</a></div>\
+             <div class=\"xx\">上一篇：<a>关于秋季征兵的通告</a><br>下一篇：<a>关于冬季防火的通知</a></div>\
+             <div class=\"xg\"><h3>相关新闻</h3><ul><li><a>县长调研农业生产</a></li><li><a>全县防汛工作会议召开</a></li></ul></div>\
+             <div class=\"db\"><p>主办：某某县人民政府办公室 承办：某某县大数据中心</p>\
+             <p>政府网站标识码：5100000001 蜀ICP备12345678号-1 川公网安备51000002000001号</p>\
+             <p>技术支持：某某科技有限公司</p></div>",
+        );
+        let (text, report) = cleaned(&html);
+        for gone in [
+            "当前位置",
+            "新闻中心",
+            "字号",
+            "打印",
+            "分享到",
+            "上一篇",
+            "相关新闻",
+            "县长调研",
+            "主办",
+            "ICP备",
+            "技术支持",
+        ] {
+            assert!(
+                !text.contains(gone),
+                "{gone} survived in {text}: {report:?}"
+            );
+        }
+        // The metadata line may go, the article must stay whole.
+        assert_eq!(text.matches("县政府召开常务会议").count(), 3, "{text}");
+    }
+
+    #[test]
+    fn hidden_elements_go() {
+        let html = page(
+            "<div style=\"display: none\">隐藏一</div><div style=\"position:absolute; left:-9999px\">隐藏二</div>\
+             <p style=\"font-size:0px\">隐藏三</p><div hidden>隐藏四</div><div style=\"height:0;overflow:hidden\">隐藏五</div>\
+             <span class=\"hide\">隐藏六</span><i aria-hidden=\"true\">图标</i>",
+            "",
+        );
+        let (text, _) = cleaned(&html);
+        for gone in [
+            "隐藏一",
+            "隐藏二",
+            "隐藏三",
+            "隐藏四",
+            "隐藏五",
+            "隐藏六",
+            "图标",
+        ] {
+            assert!(!text.contains(gone), "{gone} survived");
+        }
+    }
+
+    #[test]
+    fn guard_keeps_article_inside_misleading_class() {
+        // The whole article sits in a container whose class looks like a footer / sidebar.
+        let html = format!(
+            "<html><body><div class=\"nav\"><a>首页</a><a>政务公开</a></div>\
+             <div class=\"bottom\"><div class=\"side\"><p>{ARTICLE}</p><p>{ARTICLE}</p></div></div></body></html>"
+        );
+        let (text, report) = cleaned(&html);
+        assert_eq!(text.matches("县政府召开常务会议").count(), 2, "{report:?}");
+        assert!(!text.contains("政务公开"));
+    }
+
+    #[test]
+    fn long_paragraph_mentioning_footer_words_is_kept() {
+        let para = "为提升政府网站服务水平，县政府办公室对政府网站进行了全面改版，新版网站版权所有归县人民政府，网站地图和联系我们栏目也同步更新，群众可通过多种渠道提出意见建议。";
+        let html = page(&format!("<p>{para}</p>"), "");
+        let (text, report) = cleaned(&html);
+        assert!(text.contains("为提升政府网站服务水平"), "{report:?}");
+    }
+
+    #[test]
+    fn event_lines_in_article_survive() {
+        let html = format!(
+            "<html><body><div class=\"content\"><p>{ARTICLE}</p><p>主办单位：县文化馆</p><p>{ARTICLE}</p></div></body></html>"
+        );
+        let (text, _) = cleaned(&html);
+        assert!(text.contains("主办单位：县文化馆"));
+    }
+
+    #[test]
+    fn header_inside_article_is_kept() {
+        let html = format!(
+            "<html><body><header>网站头部导航</header><article><header><h1>文章标题在这里</h1></header><p>{ARTICLE}</p><footer>文章脚注说明</footer></article><footer>页脚内容</footer></body></html>"
+        );
+        let (text, _) = cleaned(&html);
+        assert!(!text.contains("网站头部导航"));
+        assert!(!text.contains("页脚内容"));
+        assert!(text.contains("文章标题在这里"));
+        assert!(text.contains("文章脚注说明"));
+    }
+
+    #[test]
+    fn deep_nesting_does_not_overflow() {
+        // Deep enough to overflow any recursive walk on a 2 MiB test thread; html5ever
+        // itself is quadratic in depth, so deeper only slows the test down.
+        let depth = 20_000;
+        let mut html = String::with_capacity(depth * 12);
+        html.push_str("<html><body>");
+        for _ in 0..depth {
+            html.push_str("<div>");
+        }
+        html.push_str(ARTICLE);
+        html.push_str("<p style='display:none'>藏</p>");
+        html.push_str("</body></html>");
+        let rules = builtin_clean_rules();
+        let started = std::time::Instant::now();
+        let mut doc = Html::parse_document(&html);
+        let parsed = started.elapsed();
+        let report = clean(&mut doc, &rules);
+        eprintln!(
+            "parse {parsed:?}, clean {:?}: {report:?}",
+            started.elapsed() - parsed
+        );
+        let text = compact_text(doc.tree.root(), usize::MAX);
+        assert!(text.contains("县政府召开常务会议"));
+    }
+
+    #[test]
+    fn hidden_style_detection() {
+        assert!(hidden_style("display:none").is_some());
+        assert!(hidden_style("DISPLAY : NONE !important").is_some());
+        assert!(hidden_style("position:absolute;top:-999px").is_some());
+        assert!(hidden_style("position:absolute;left:-9999px;width:1px").is_some());
+        assert!(hidden_style("font-size:0").is_some());
+        assert!(hidden_style("height:0px;overflow:hidden").is_some());
+        assert!(hidden_style("text-indent:-9999px").is_some());
+        assert!(hidden_style("position:absolute;left:-10px").is_none());
+        assert!(hidden_style("font-size:0.9em").is_none());
+        assert!(hidden_style("height:0").is_none());
+        assert!(hidden_style("color:red").is_none());
+    }
+}

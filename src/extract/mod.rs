@@ -158,7 +158,8 @@ impl Extractor {
         let base = meta::base_url(&doc, page.address());
         let encoding = decoded.info();
 
-        let spam = spam::remove_spam(&mut doc, &decoded.text, base.as_ref(), &rules.spam);
+        let spam_report = spam::remove_spam(&mut doc, &decoded.text, base.as_ref(), &rules.spam);
+        let spam = spam_report.removals.clone();
         let mut page_meta = meta::read(&doc, base.as_ref(), &rules.meta, &self.options);
         clean::clean(&mut doc, &rules.clean);
         let body = content::extract_body(&doc, base.as_ref(), &rules.content);
@@ -173,7 +174,7 @@ impl Extractor {
                 encoding: encoding.clone(),
             })
         };
-        if spam::is_spam_page(&spam, &page_meta, &rules.spam) {
+        if spam::is_spam_page(&spam_report, &page_meta, &rules.spam) {
             return not_article(
                 NotArticleKind::SpamPage,
                 "the page itself is gambling / lottery promotion (the site is probably compromised)"

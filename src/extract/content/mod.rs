@@ -1,0 +1,707 @@
+//! The article body: find the main content block and turn it into paragraphs.
+//!
+//! 1. [`score::analyze`] measures every element once and scores runs of prose
+//!    (punctuation, length, link share), propagating scores to ancestors.
+//! 2. The best-scored element is taken, widened to a common ancestor when several
+//!    near-best elements share one, and joined by similar siblings.
+//! 3. Known CMS containers (`content.toml`) are hints: a valid one that agrees with the
+//!    scored choice, or clearly beats it, replaces it.
+//! 4. Pages whose best block is short while many headline links surround it are list
+//!    pages, not articles.
+//! 5. [`blocks::Builder`] turns the chosen elements into paragraphs, headings, list
+//!    items, table rows and captions, with images and attachments.
+
+mod blocks;
+mod dom;
+mod score;
+pub mod text;
+
+use ego_tree::NodeId;
+use scraper::{ElementRef, Html, Selector};
+use serde::Deserialize;
+use url::Url;
+
+use crate::article::{Attachment, Image};
+use crate::extract::NotArticleKind;
+use crate::rules::{RuleSource, RulesError};
+
+use score::{Analysis, Stat};
+
+/// Compiled `config/rules/content.toml`.
+#[derive(Debug)]
+pub struct ContentRules {
+    containers: Vec<Container>,
+    hidden_classes: Vec<String>,
+    positive_hints: Vec<String>,
+    negative_hints: Vec<String>,
+    attachment_extensions: Vec<String>,
+    attachment_labels: Vec<String>,
+    knobs: Knobs,
+}
+
+/// A known body container of some CMS.
+#[derive(Debug)]
+struct Container {
+    name: String,
+    selector: Selector,
+}
+
+/// Tunable thresholds (see the comments in `content.toml`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Knobs {
+    container_min_tokens: u32,
+    container_max_link_density: f64,
+    container_boost: f64,
+    container_max_growth: f64,
+    container_slack_tokens: u32,
+    min_run_tokens: u32,
+    sibling_score_share: f64,
+    caption_max_chars: usize,
+    list_max_body_tokens: u32,
+    list_min_headline_links: u32,
+    headline_link_min_tokens: u32,
+    #[serde(default = "default_data_cell_max_tokens")]
+    data_cell_max_tokens: u32,
+}
+
+fn default_data_cell_max_tokens() -> u32 {
+    600
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    #[serde(default)]
+    container: Vec<RawContainer>,
+    knobs: Option<toml::Table>,
+    #[serde(default)]
+    hidden_classes: Vec<String>,
+    #[serde(default)]
+    positive_hints: Vec<String>,
+    #[serde(default)]
+    negative_hints: Vec<String>,
+    #[serde(default)]
+    attachment_extensions: Vec<String>,
+    #[serde(default)]
+    attachment_labels: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawContainer {
+    name: String,
+    selector: String,
+}
+
+impl ContentRules {
+    /// Compiles the built-in file and any user extensions (user containers first).
+    pub fn compile(sources: &[RuleSource]) -> Result<Self, RulesError> {
+        let mut containers = Vec::new();
+        let mut knob_table = toml::Table::new();
+        let mut rules_lists: [Vec<String>; 5] = Default::default();
+        for source in sources.iter().rev() {
+            let invalid = |message: String| RulesError::Invalid {
+                file: source.name.clone(),
+                message,
+            };
+            let raw: RawFile = toml::from_str(&source.text).map_err(|e| invalid(e.to_string()))?;
+            for c in raw.container {
+                let selector = Selector::parse(&c.selector).map_err(|e| {
+                    invalid(format!(
+                        "container {:?}: bad selector {:?}: {e}",
+                        c.name, c.selector
+                    ))
+                })?;
+                containers.push(Container {
+                    name: c.name,
+                    selector,
+                });
+            }
+            if let Some(knobs) = raw.knobs {
+                for (k, v) in knobs {
+                    knob_table.entry(k).or_insert(v);
+                }
+            }
+            for (list, extra) in rules_lists.iter_mut().zip([
+                raw.hidden_classes,
+                raw.positive_hints,
+                raw.negative_hints,
+                raw.attachment_extensions,
+                raw.attachment_labels,
+            ]) {
+                list.extend(extra);
+            }
+        }
+        let knobs: Knobs =
+            toml::Value::Table(knob_table)
+                .try_into()
+                .map_err(|e: toml::de::Error| RulesError::Invalid {
+                    file: "content.toml".into(),
+                    message: format!("[knobs]: {e}"),
+                })?;
+        let [hidden_classes, positive_hints, negative_hints, attachment_extensions, attachment_labels] =
+            rules_lists;
+        let lower = |v: Vec<String>| v.into_iter().map(|s| s.to_ascii_lowercase()).collect();
+        Ok(ContentRules {
+            containers,
+            hidden_classes,
+            positive_hints: lower(positive_hints),
+            negative_hints: lower(negative_hints),
+            attachment_extensions: lower(attachment_extensions),
+            attachment_labels,
+            knobs,
+        })
+    }
+}
+
+/// What a body block is, so later stages can treat headings or captions differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockKind {
+    Paragraph,
+    Heading,
+    ListItem,
+    TableRow,
+    Caption,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Block {
+    pub kind: BlockKind,
+    pub text: String,
+}
+
+/// The extracted body.
+#[derive(Debug, Clone, Default)]
+pub struct Body {
+    pub blocks: Vec<Block>,
+    pub images: Vec<Image>,
+    pub attachments: Vec<Attachment>,
+}
+
+impl Body {
+    /// Paragraphs separated by one blank line.
+    pub fn text(&self) -> String {
+        let parts: Vec<&str> = self
+            .blocks
+            .iter()
+            .map(|b| b.text.as_str())
+            .filter(|t| !t.is_empty())
+            .collect();
+        parts.join("\n\n")
+    }
+}
+
+pub enum BodyOutcome {
+    Body(Body),
+    NotArticle {
+        kind: NotArticleKind,
+        reason: String,
+    },
+}
+
+/// Finds the article body in a cleaned document.
+pub fn extract_body(doc: &Html, base: Option<&Url>, rules: &ContentRules) -> BodyOutcome {
+    let analysis = score::analyze(doc, rules);
+    let Some(choice) = choose(doc, &analysis, rules) else {
+        return BodyOutcome::NotArticle {
+            kind: NotArticleKind::Empty,
+            reason: "no block of prose found on the page".into(),
+        };
+    };
+    if let Some(reason) = list_page_reason(&choice, &analysis, rules) {
+        return BodyOutcome::NotArticle {
+            kind: NotArticleKind::ListPage,
+            reason,
+        };
+    }
+    tracing::debug!(container = ?choice.container, nodes = choice.nodes.len(), "content chosen");
+    let mut builder = blocks::Builder::new(rules, base);
+    for id in &choice.nodes {
+        if let Some(el) = doc.tree.get(*id).and_then(ElementRef::wrap) {
+            builder.add(el);
+        }
+    }
+    let mut built = builder.finish();
+    trim_link_edges(&mut built);
+    drop_title_blocks(doc, &mut built.blocks);
+    let mut attachments = built.attachments;
+    for att in trailing_attachments(doc, &choice, base, rules) {
+        if !attachments.iter().any(|a| a.url == att.url) {
+            attachments.push(att);
+        }
+    }
+    if built.blocks.is_empty() {
+        return BodyOutcome::NotArticle {
+            kind: NotArticleKind::Empty,
+            reason: "the main block of the page holds no text".into(),
+        };
+    }
+    BodyOutcome::Body(Body {
+        blocks: built.blocks,
+        images: built.images,
+        attachments,
+    })
+}
+
+/// The elements taken as the body, in document order.
+#[derive(Debug)]
+struct Choice {
+    nodes: Vec<NodeId>,
+    /// Name of the known container that decided, if any.
+    container: Option<String>,
+}
+
+fn final_score(doc: &Html, id: NodeId, stat: &Stat, rules: &ContentRules) -> f64 {
+    let weight = doc
+        .tree
+        .get(id)
+        .and_then(|n| n.value().as_element().map(|el| dom::hint_weight(el, rules)))
+        .unwrap_or(0.0);
+    stat.score * (1.0 - stat.link_density()) * weight
+}
+
+fn is_ancestor(doc: &Html, ancestor: NodeId, node: NodeId) -> bool {
+    let mut current = doc.tree.get(node);
+    while let Some(n) = current {
+        if n.id() == ancestor {
+            return true;
+        }
+        current = n.parent();
+    }
+    false
+}
+
+fn choose(doc: &Html, analysis: &Analysis, rules: &ContentRules) -> Option<Choice> {
+    let mut ranked: Vec<(NodeId, f64)> = analysis
+        .stats
+        .iter()
+        .map(|(id, stat)| (*id, final_score(doc, *id, stat, rules)))
+        .filter(|(_, s)| *s > 0.0)
+        .collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+    if tracing::enabled!(tracing::Level::DEBUG) {
+        for (id, score) in ranked.iter().take(8) {
+            let stat = analysis.stats.get(id).copied().unwrap_or_default();
+            tracing::debug!(
+                node = %describe(doc, *id),
+                score = format!("{score:.1}"),
+                tokens = stat.text.tokens,
+                link_density = format!("{:.2}", stat.link_density()),
+                "candidate"
+            );
+        }
+    }
+    let score_of = |id: NodeId| {
+        analysis
+            .stats
+            .get(&id)
+            .map(|s| final_score(doc, id, s, rules))
+            .unwrap_or(0.0)
+    };
+    let tokens_of = |id: NodeId| analysis.stats.get(&id).map(|s| s.text.tokens).unwrap_or(0);
+
+    let scored = ranked.first().map(|&(top, top_score)| {
+        // Several near-best blocks under one ancestor: the article is split in sections.
+        let near: Vec<NodeId> = ranked
+            .iter()
+            .skip(1)
+            .take(5)
+            .filter(|(_, s)| *s >= top_score * 0.75)
+            .map(|(id, _)| *id)
+            .filter(|id| !is_ancestor(doc, *id, top) && !is_ancestor(doc, top, *id))
+            .collect();
+        let mut top = top;
+        if near.len() >= 2 {
+            let mut current = doc.tree.get(top).and_then(|n| n.parent());
+            for _ in 0..4 {
+                let Some(ancestor) = current else { break };
+                let covered = near
+                    .iter()
+                    .filter(|id| is_ancestor(doc, ancestor.id(), **id))
+                    .count();
+                if covered >= 2
+                    && ancestor
+                        .value()
+                        .as_element()
+                        .is_some_and(|e| e.name() != "body" && e.name() != "html")
+                {
+                    top = ancestor.id();
+                    break;
+                }
+                current = ancestor.parent();
+            }
+        }
+        (
+            top,
+            siblings_of(doc, analysis, top, score_of(top).max(top_score), rules),
+        )
+    });
+
+    // Known containers: valid ones only.
+    let mut containers: Vec<(NodeId, &str)> = Vec::new();
+    for container in &rules.containers {
+        for el in doc.select(&container.selector) {
+            let Some(stat) = analysis.stats.get(&el.id()) else {
+                continue; // hidden or skipped
+            };
+            if stat.text.tokens < rules.knobs.container_min_tokens
+                || stat.link_density() > rules.knobs.container_max_link_density
+            {
+                continue;
+            }
+            if !containers.iter().any(|(id, _)| *id == el.id()) {
+                containers.push((el.id(), container.name.as_str()));
+            }
+        }
+    }
+
+    let Some((top, nodes)) = scored else {
+        return containers.first().map(|(id, name)| Choice {
+            nodes: vec![*id],
+            container: Some(name.to_string()),
+        });
+    };
+    let top_score = score_of(top);
+    let chosen_tokens: u32 = nodes.iter().map(|id| tokens_of(*id)).sum();
+    for (id, name) in &containers {
+        let id = *id;
+        let tokens = tokens_of(id);
+        let inside = nodes.iter().any(|n| is_ancestor(doc, *n, id));
+        let around = is_ancestor(doc, id, top);
+        let take = if inside {
+            // A tighter container: it must hold most of the chosen text.
+            f64::from(tokens) >= 0.6 * f64::from(chosen_tokens)
+        } else if around {
+            // A wider container: it must not add much besides the chosen text.
+            f64::from(tokens)
+                <= rules.knobs.container_max_growth * f64::from(chosen_tokens)
+                    + f64::from(rules.knobs.container_slack_tokens)
+        } else {
+            score_of(id) * rules.knobs.container_boost >= top_score
+        };
+        tracing::debug!(node = %describe(doc, id), name, inside, around, take, "container");
+        if take {
+            return Some(Choice {
+                nodes: vec![id],
+                container: Some(name.to_string()),
+            });
+        }
+    }
+    Some(Choice {
+        nodes,
+        container: None,
+    })
+}
+
+/// `tag#id.class` of a node, for debug logs.
+fn describe(doc: &Html, id: NodeId) -> String {
+    let Some(el) = doc
+        .tree
+        .get(id)
+        .and_then(|n| n.value().as_element().cloned())
+    else {
+        return "?".into();
+    };
+    let mut out = el.name().to_string();
+    if let Some(i) = el.id() {
+        out.push('#');
+        out.push_str(i);
+    }
+    for c in el.classes() {
+        out.push('.');
+        out.push_str(c);
+    }
+    out
+}
+
+/// The top element plus siblings that look like more of the same article.
+fn siblings_of(
+    doc: &Html,
+    analysis: &Analysis,
+    top: NodeId,
+    top_score: f64,
+    rules: &ContentRules,
+) -> Vec<NodeId> {
+    let Some(node) = doc.tree.get(top) else {
+        return vec![top];
+    };
+    let Some(parent) = node.parent() else {
+        return vec![top];
+    };
+    if parent.value().as_element().is_none() {
+        return vec![top];
+    }
+    let threshold = (top_score * rules.knobs.sibling_score_share).max(10.0);
+    let mut out = Vec::new();
+    for sibling in parent.children() {
+        if sibling.id() == top {
+            out.push(top);
+            continue;
+        }
+        let Some(el) = sibling.value().as_element() else {
+            continue;
+        };
+        let Some(stat) = analysis.stats.get(&sibling.id()) else {
+            continue;
+        };
+        if stat.text.tokens == 0 || dom::hint_weight(el, rules) < 1.0 {
+            continue;
+        }
+        let score = final_score(doc, sibling.id(), stat, rules);
+        let density = stat.link_density();
+        let prose_paragraph = el.name() == "p"
+            && ((stat.text.tokens >= 40 && density < 0.25)
+                || (density == 0.0 && stat.text.punct >= 2));
+        if score >= threshold || prose_paragraph {
+            out.push(sibling.id());
+        }
+    }
+    out
+}
+
+/// Why the page is a list page, when it is one.
+fn list_page_reason(choice: &Choice, analysis: &Analysis, rules: &ContentRules) -> Option<String> {
+    let body: u32 = choice
+        .nodes
+        .iter()
+        .filter_map(|id| analysis.stats.get(id))
+        .map(Stat::unlinked_tokens)
+        .sum();
+    let knobs = &rules.knobs;
+    if body < knobs.list_max_body_tokens
+        && analysis.headline_links >= knobs.list_min_headline_links
+        && analysis.headline_link_tokens > 4 * body
+    {
+        return Some(format!(
+            "a list page: {} headline links around a best block of only {body} words/characters",
+            analysis.headline_links
+        ));
+    }
+    None
+}
+
+/// Drops leading and trailing blocks that are mostly links (navigation left in the
+/// container), keeping attachment lines.
+fn trim_link_edges(built: &mut blocks::Built) {
+    let is_link_block =
+        |i: usize, built: &blocks::Built| built.link_share[i] > 0.5 && !built.has_attachment[i];
+    let mut end = built.blocks.len();
+    while end > 0 && is_link_block(end - 1, built) {
+        end -= 1;
+    }
+    let mut start = 0;
+    while start < end && is_link_block(start, built) {
+        start += 1;
+    }
+    built.blocks.truncate(end);
+    built.link_share.truncate(end);
+    built.has_attachment.truncate(end);
+    built.blocks.drain(..start);
+    built.link_share.drain(..start);
+    built.has_attachment.drain(..start);
+}
+
+/// Titles the page declares (`<title>`, ArticleTitle, og:title), whitespace removed.
+fn page_titles(doc: &Html) -> Vec<String> {
+    let mut titles = Vec::new();
+    let title_sel = Selector::parse("title").ok();
+    let meta_sel = Selector::parse(
+        "meta[name=ArticleTitle], meta[property='og:title'], meta[name=title], meta[name=Title]",
+    )
+    .ok();
+    if let Some(sel) = title_sel {
+        for el in doc.select(&sel).take(1) {
+            titles.push(text::squeeze(&el.text().collect::<String>()));
+        }
+    }
+    if let Some(sel) = meta_sel {
+        for el in doc.select(&sel) {
+            if let Some(c) = el.value().attr("content") {
+                titles.push(text::squeeze(c));
+            }
+        }
+    }
+    titles.retain(|t| t.chars().count() >= 4);
+    titles
+}
+
+/// Removes the article's own headline repeated at the top of the body (possibly split
+/// over a few lines, possibly with a footnote marker).
+fn drop_title_blocks(doc: &Html, blocks: &mut Vec<Block>) {
+    let titles = page_titles(doc);
+    if titles.is_empty() {
+        return;
+    }
+    let mut drop = 0;
+    for block in blocks.iter().take(3) {
+        if !matches!(block.kind, BlockKind::Heading | BlockKind::Paragraph) {
+            break;
+        }
+        let line = text::squeeze(&block.text);
+        let n = line.chars().count();
+        if n < 4 {
+            break;
+        }
+        let matches = titles.iter().any(|t| {
+            t.contains(&line) || (line.starts_with(t.as_str()) && n <= t.chars().count() + 6)
+        });
+        if !matches {
+            break;
+        }
+        drop += 1;
+    }
+    blocks.drain(..drop);
+}
+
+/// Attachments listed in an 附件 block right after the body.
+fn trailing_attachments(
+    doc: &Html,
+    choice: &Choice,
+    base: Option<&Url>,
+    rules: &ContentRules,
+) -> Vec<Attachment> {
+    let Some(last) = choice.nodes.last().and_then(|id| doc.tree.get(*id)) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut following: Vec<_> = last
+        .next_siblings()
+        .filter(|n| n.value().is_element())
+        .take(3)
+        .collect();
+    if following.is_empty() {
+        if let Some(parent) = last.parent() {
+            following = parent
+                .next_siblings()
+                .filter(|n| n.value().is_element())
+                .take(2)
+                .collect();
+        }
+    }
+    for (i, node) in following.into_iter().enumerate() {
+        let Some(el) = ElementRef::wrap(node) else {
+            continue;
+        };
+        let head: String = el.text().collect::<String>();
+        let head = text::squeeze(&head);
+        let labelled = rules
+            .attachment_labels
+            .iter()
+            .any(|l| head.starts_with(l.as_str()));
+        if !labelled && i > 0 {
+            continue;
+        }
+        let mut builder = blocks::Builder::new(rules, base);
+        builder.add(el);
+        let built = builder.finish();
+        if labelled
+            || built.attachments.len() == built.blocks.iter().filter(|b| !b.text.is_empty()).count()
+        {
+            out.extend(built.attachments);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::Rules;
+
+    fn body_of(html: &str) -> BodyOutcome {
+        let rules = Rules::builtin().expect("rules");
+        let doc = Html::parse_document(html);
+        let base = Url::parse("http://www.example.gov.cn/a/b/t1.html").ok();
+        extract_body(&doc, base.as_ref(), &rules.content)
+    }
+
+    fn text_of(html: &str) -> String {
+        match body_of(html) {
+            BodyOutcome::Body(b) => b.text(),
+            BodyOutcome::NotArticle { kind, reason } => panic!("not an article: {kind:?} {reason}"),
+        }
+    }
+
+    #[test]
+    fn deep_nesting_does_not_overflow() {
+        let mut html = String::from("<html><body>");
+        for _ in 0..100_000 {
+            html.push_str("<div>");
+        }
+        html.push_str("<p>这是一段很长的正文，用来测试深层嵌套的页面，不能让程序崩溃。</p>");
+        let rules = Rules::builtin().expect("rules");
+        let doc = Html::parse_document(&html);
+        let _ = extract_body(&doc, None, &rules.content);
+    }
+
+    #[test]
+    fn br_lines_become_paragraphs_and_title_is_dropped() {
+        let html = "<html><head><title>春季植树活动启动_某某县人民政府</title></head><body>\
+            <div class='nav'><a href='/'>首页</a> <a href='/x'>新闻中心</a></div>\
+            <div class='TRS_Editor'><p>春季植树活动启动</p>\
+            \u{3000}\u{3000}第一段正文，内容较长，说明活动的时间、地点和参加人员。<br>\
+            \u{3000}\u{3000}第二段正文，继续介绍活动的具体情况，以及后续安排。<br><br>\
+            <h3>一、工作要求</h3><p>各单位要高度重视，认真组织，确保活动取得实效。</p></div></body></html>";
+        let body = match body_of(html) {
+            BodyOutcome::Body(b) => b,
+            _ => panic!("expected a body"),
+        };
+        let texts: Vec<&str> = body.blocks.iter().map(|b| b.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "第一段正文，内容较长，说明活动的时间、地点和参加人员。",
+                "第二段正文，继续介绍活动的具体情况，以及后续安排。",
+                "一、工作要求",
+                "各单位要高度重视，认真组织，确保活动取得实效。"
+            ]
+        );
+        assert_eq!(body.blocks[2].kind, BlockKind::Heading);
+    }
+
+    #[test]
+    fn data_table_rows_and_attachments() {
+        let text = text_of(
+            "<html><body><div id='zoom'><p>下表列出了本季度的主要指标，请各单位对照执行，并按时上报。</p>\
+             <table><tr><td>指标</td><td>数值</td></tr><tr><td><p>产量</p></td><td>12</td></tr></table>\
+             <p>附件：<a href='files/plan.PDF'>实施方案</a></p></div></body></html>",
+        );
+        assert!(text.contains("指标 | 数值\n\n产量 | 12"), "{text}");
+        match body_of("<html><body><div id='zoom'><p>正文内容，说明情况，请查阅附件，谢谢大家。</p><p><a href='a.docx'>附件一</a></p></div></body></html>") {
+            BodyOutcome::Body(b) => {
+                assert_eq!(b.attachments.len(), 1);
+                assert_eq!(b.attachments[0].kind, "docx");
+                assert_eq!(b.attachments[0].url, "http://www.example.gov.cn/a/b/a.docx");
+                assert_eq!(b.attachments[0].title.as_deref(), Some("附件一"));
+            }
+            _ => panic!("expected body"),
+        }
+    }
+
+    #[test]
+    fn hidden_copies_are_ignored() {
+        let text = text_of(
+            "<html><body><div class='ng-hide'><div id='zoom'><p>隐藏的副本，不应出现在正文里，绝对不能。</p></div></div>\
+             <div class='main'><p>真正的正文在这里，内容完整，句子通顺，标点齐全。</p><p>第二段也在这里，同样是正文的一部分。</p></div></body></html>",
+        );
+        assert!(!text.contains("隐藏"), "{text}");
+        assert!(text.contains("第二段"), "{text}");
+    }
+
+    #[test]
+    fn image_caption_after_image() {
+        match body_of(
+            "<html><body><div class='TRS_Editor'><p align='center'><img src='/img/a.jpg' alt='现场'></p>\
+             <p align='center'>图为活动现场。（张三摄）</p><p>正文第一段，内容较长，说明活动的时间、地点和参加人员。</p></div></body></html>",
+        ) {
+            BodyOutcome::Body(b) => {
+                assert_eq!(b.images.len(), 1);
+                assert_eq!(b.images[0].src, "http://www.example.gov.cn/img/a.jpg");
+                assert_eq!(b.images[0].caption.as_deref(), Some("图为活动现场。（张三摄）"));
+                assert_eq!(b.blocks[0].kind, BlockKind::Caption);
+            }
+            _ => panic!("expected body"),
+        }
+    }
+}

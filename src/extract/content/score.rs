@@ -1,0 +1,199 @@
+//! Scoring: measure every element once, score runs of prose, propagate to ancestors.
+//!
+//! One iterative pass over the DOM (no recursion: arbitrarily deep pages are fine)
+//! measures each element's visible text and link text. Text between block boundaries
+//! (a "run": a paragraph, or one `<br>`-separated line) scores by its punctuation and
+//! length, damped by its share of link text; the score goes to the element holding the
+//! run and, decreasingly, to its ancestors, as readability does.
+
+use std::collections::HashMap;
+
+use ego_tree::iter::Edge;
+use ego_tree::NodeId;
+use scraper::{Html, Node};
+
+use super::dom;
+use super::text::Measure;
+use super::ContentRules;
+
+/// What one element holds (visible text only).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Stat {
+    pub text: Measure,
+    pub link_tokens: u32,
+    /// Prose score gathered from runs in and below the element.
+    pub score: f64,
+}
+
+impl Stat {
+    /// Share of the text that sits inside links.
+    pub fn link_density(&self) -> f64 {
+        if self.text.tokens == 0 {
+            0.0
+        } else {
+            f64::from(self.link_tokens) / f64::from(self.text.tokens)
+        }
+    }
+
+    pub fn unlinked_tokens(&self) -> u32 {
+        self.text.tokens.saturating_sub(self.link_tokens)
+    }
+}
+
+/// The measured page.
+#[derive(Debug, Default)]
+pub struct Analysis {
+    pub stats: HashMap<NodeId, Stat>,
+    /// Links whose text is long enough to be a headline (a sign of list pages).
+    pub headline_links: u32,
+    pub headline_link_tokens: u32,
+}
+
+/// Ancestor weights for a run's score: the holder, its parent, grandparent, ...
+const PROPAGATION: [f64; 5] = [1.0, 1.0, 0.5, 1.0 / 6.0, 1.0 / 9.0];
+
+struct Open {
+    id: NodeId,
+    block: bool,
+    text: Measure,
+    link_tokens: u32,
+}
+
+#[derive(Default)]
+struct Run {
+    text: Measure,
+    link_tokens: u32,
+}
+
+pub fn analyze(doc: &Html, rules: &ContentRules) -> Analysis {
+    let mut analysis = Analysis::default();
+    let mut runs: Vec<(NodeId, Run)> = Vec::new();
+    let mut run = Run::default();
+    let mut stack: Vec<Open> = Vec::new();
+    let mut skip_until: Option<NodeId> = None;
+    // Token counts of the open <a> elements.
+    let mut links: Vec<u32> = Vec::new();
+
+    let flush = |run: &mut Run, stack: &[Open], runs: &mut Vec<(NodeId, Run)>| {
+        if run.text.tokens == 0 {
+            return;
+        }
+        if let Some(owner) = stack.iter().rev().find(|o| o.block) {
+            runs.push((owner.id, std::mem::take(run)));
+        } else {
+            *run = Run::default();
+        }
+    };
+
+    for edge in doc.tree.root().traverse() {
+        match edge {
+            Edge::Open(node) => {
+                if skip_until.is_some() {
+                    continue;
+                }
+                match node.value() {
+                    Node::Element(el) => {
+                        if dom::is_skipped(el, rules) {
+                            skip_until = Some(node.id());
+                            continue;
+                        }
+                        let name = el.name();
+                        let block = dom::is_block_tag(name);
+                        if block || name == "br" {
+                            flush(&mut run, &stack, &mut runs);
+                        }
+                        if name == "a" {
+                            links.push(0);
+                        }
+                        stack.push(Open {
+                            id: node.id(),
+                            block,
+                            text: Measure::default(),
+                            link_tokens: 0,
+                        });
+                    }
+                    Node::Text(t) => {
+                        let m = Measure::of(t);
+                        if m.tokens == 0 && m.punct == 0 {
+                            continue;
+                        }
+                        let in_link = !links.is_empty();
+                        if let Some(last) = links.last_mut() {
+                            *last += m.tokens;
+                        }
+                        run.text.add(m);
+                        if in_link {
+                            run.link_tokens += m.tokens;
+                        }
+                        if let Some(top) = stack.last_mut() {
+                            top.text.add(m);
+                            if in_link {
+                                top.link_tokens += m.tokens;
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Edge::Close(node) => {
+                if let Some(id) = skip_until {
+                    if id == node.id() {
+                        skip_until = None;
+                    }
+                    continue;
+                }
+                let Node::Element(el) = node.value() else {
+                    continue;
+                };
+                if stack.last().map(|o| o.id) != Some(node.id()) {
+                    continue;
+                }
+                if dom::is_block_tag(el.name()) {
+                    flush(&mut run, &stack, &mut runs);
+                }
+                if el.name() == "a" {
+                    if let Some(tokens) = links.pop() {
+                        if tokens >= rules.knobs.headline_link_min_tokens {
+                            analysis.headline_links += 1;
+                            analysis.headline_link_tokens += tokens;
+                        }
+                    }
+                }
+                let Some(open) = stack.pop() else { continue };
+                if let Some(parent) = stack.last_mut() {
+                    parent.text.add(open.text);
+                    parent.link_tokens += open.link_tokens;
+                }
+                analysis.stats.insert(
+                    open.id,
+                    Stat {
+                        text: open.text,
+                        link_tokens: open.link_tokens,
+                        score: 0.0,
+                    },
+                );
+            }
+        }
+    }
+
+    for (owner, run) in runs {
+        if run.text.tokens < rules.knobs.min_run_tokens {
+            continue;
+        }
+        let link_share = f64::from(run.link_tokens) / f64::from(run.text.tokens);
+        let length_bonus = (f64::from(run.text.tokens) / 30.0).min(3.0);
+        let score = (1.0 + f64::from(run.text.punct) + length_bonus) * (1.0 - link_share);
+        if score <= 0.0 {
+            continue;
+        }
+        let mut current = doc.tree.get(owner);
+        for weight in PROPAGATION {
+            let Some(node) = current else { break };
+            if let Some(stat) = analysis.stats.get_mut(&node.id()) {
+                stat.score += score * weight;
+            }
+            current = node.parent();
+        }
+    }
+    analysis
+}

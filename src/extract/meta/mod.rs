@@ -1,0 +1,251 @@
+//! Article metadata: title, date, source, author, editor, site, column, ...
+//!
+//! Two entry points:
+//! - [`read`] runs on the whole DOM after spam removal and *before* cleaning (cleaning
+//!   removes the info line, breadcrumb and footer that carry most metadata). It scans the
+//!   page once ([`dom::scan`], iterative) and picks each field by a documented fallback
+//!   order: see [`title`], [`date`], [`people`] and [`site`], and docs/metadata.md.
+//! - [`complete`] runs once the body is known: it fills author/source/editor from bylines
+//!   in the body, removes metadata lines (来源：… 发布时间：… 【字号 大中小】, standalone
+//!   bylines, a repeated headline) from the body, and sets language and script.
+//!
+//! All label words, date formats and name heuristics are data (`config/rules/meta.toml`).
+
+pub mod date;
+pub mod dom;
+pub mod people;
+pub mod rules;
+pub mod script;
+pub mod site;
+pub mod title;
+
+use scraper::Html;
+use url::Url;
+
+use crate::extract::content::Body;
+use crate::extract::ExtractOptions;
+
+pub use rules::MetaRules;
+
+/// How precise a publication date is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precision {
+    Date,
+    DateTime,
+}
+
+impl std::fmt::Display for Precision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Precision::Date => "date",
+            Precision::DateTime => "datetime",
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Published {
+    /// RFC 3339 with offset, or `YYYY-MM-DD` for [`Precision::Date`].
+    pub value: String,
+    pub precision: Precision,
+    /// Where it came from (`visible_line`, `meta:PubDate`, `json_ld`, `url`, ...).
+    pub from: String,
+}
+
+/// Metadata gathered from the whole page (before cleaning) and completed from the body.
+#[derive(Debug, Clone, Default)]
+pub struct PageMeta {
+    pub canonical_url: Option<String>,
+    pub title: Option<String>,
+    pub published: Option<Published>,
+    pub source: Option<String>,
+    pub author: Option<String>,
+    pub editor: Option<String>,
+    pub site_name: Option<String>,
+    pub site_id_code: Option<String>,
+    pub column: Option<String>,
+    pub keywords: Vec<String>,
+    pub description: Option<String>,
+    pub language: Option<String>,
+    pub script: Option<String>,
+}
+
+/// The base for relative links: `<base href>` resolved against the page address.
+pub fn base_url(doc: &Html, page: Option<&Url>) -> Option<Url> {
+    let selector = scraper::Selector::parse("base[href]").expect("static selector");
+    let href = doc
+        .select(&selector)
+        .next()
+        .and_then(|e| e.value().attr("href"));
+    match (page, href) {
+        (Some(page), Some(href)) => page.join(href.trim()).ok().or_else(|| Some(page.clone())),
+        (None, Some(href)) => Url::parse(href.trim()).ok(),
+        (Some(page), None) => Some(page.clone()),
+        (None, None) => None,
+    }
+}
+
+/// Reads every field the uncleaned page offers.
+pub fn read(
+    doc: &Html,
+    base: Option<&Url>,
+    rules: &MetaRules,
+    options: &ExtractOptions,
+) -> PageMeta {
+    let scan = dom::scan(doc, rules);
+    read_scan(&scan, base, rules, options)
+}
+
+/// [`read`] on an existing scan (tests and tools).
+pub fn read_scan(
+    scan: &dom::Scan,
+    base: Option<&Url>,
+    rules: &MetaRules,
+    options: &ExtractOptions,
+) -> PageMeta {
+    let site_name = site::site_name(scan, rules);
+    let meta_column = scan
+        .meta(&rules.meta_column)
+        .map(|(_, v)| dom::collapse_ws(v));
+    let headline = title::choose(scan, site_name.as_deref(), meta_column.as_deref(), rules);
+    let page_url = base.map(|u| u.as_str().to_string());
+    let published = date::choose(
+        scan,
+        headline.line,
+        page_url.as_deref(),
+        rules,
+        options.timezone,
+    );
+    let date_line = published
+        .as_ref()
+        .filter(|p| p.from.starts_with("visible_line"))
+        .and_then(|_| best_visible_line(scan, headline.line, rules));
+    let people = people::read(scan, headline.line, site_name.as_deref(), date_line, rules);
+    let column = site::column(scan, headline.text.as_deref(), rules);
+    PageMeta {
+        canonical_url: site::canonical(scan, base),
+        title: headline.text,
+        published,
+        source: people.source,
+        author: people.author,
+        editor: people.editor,
+        site_name,
+        site_id_code: site::site_id(scan, rules),
+        column,
+        keywords: site::keywords(scan, rules),
+        description: site::description(scan, rules),
+        language: None,
+        script: None,
+    }
+}
+
+fn best_visible_line(scan: &dom::Scan, anchor: Option<usize>, rules: &MetaRules) -> Option<usize> {
+    let mut v = date::visible_candidates(scan, anchor, rules);
+    v.sort_by_key(|c| (std::cmp::Reverse(c.score), c.line));
+    v.first().map(|c| c.line)
+}
+
+/// How many blocks at each end of the body are checked for metadata lines.
+const HEAD_BLOCKS: usize = 6;
+const TAIL_BLOCKS: usize = 8;
+
+/// Completes `meta` from the body and removes metadata lines from the body text.
+pub fn complete(meta: &mut PageMeta, body: &mut Body, rules: &MetaRules) {
+    let n = body.blocks.len();
+    let title_key = meta.title.as_deref().map(title::key);
+    let mut remove = vec![false; n];
+    for i in 0..n {
+        let at_head = i < HEAD_BLOCKS;
+        let at_tail = i + TAIL_BLOCKS >= n;
+        if !at_head && !at_tail {
+            continue;
+        }
+        let text = body.blocks[i].text.trim();
+        if text.is_empty() {
+            continue;
+        }
+        if i < 3 && title_key.as_ref().is_some_and(|t| &title::key(text) == t) {
+            remove[i] = true;
+            continue;
+        }
+        if is_widget_line(text, rules) {
+            remove[i] = true;
+            continue;
+        }
+        let info = people::read_line(text, rules);
+        let standalone_byline = text.chars().count() <= 40 && people::byline(text, rules).is_some();
+        if info.only_meta || standalone_byline {
+            remove[i] = true;
+            if meta.source.is_none() {
+                meta.source = info.source.clone().or(info.outlet.clone());
+            }
+            if meta.author.is_none() {
+                meta.author = info.author.clone();
+            }
+            if meta.editor.is_none() {
+                meta.editor = info.editor.clone();
+            }
+        }
+    }
+    // Bylines inside kept paragraphs: a dateline near the top, a credit at the end.
+    if meta.author.is_none() {
+        let kept: Vec<usize> = (0..n).filter(|&i| !remove[i]).collect();
+        for &i in kept.iter().take(3) {
+            if let Some(names) = people::dateline_author(&body.blocks[i].text, rules) {
+                meta.author = people::join_names(&names);
+                break;
+            }
+        }
+        if meta.author.is_none() {
+            for &i in kept.iter().rev().take(2) {
+                if let Some(names) = people::trailing_author(&body.blocks[i].text, rules) {
+                    meta.author = people::join_names(&names);
+                    break;
+                }
+            }
+        }
+    }
+    let mut idx = 0;
+    body.blocks.retain(|_| {
+        let keep = !remove[idx];
+        idx += 1;
+        keep
+    });
+    let mut sample = meta.title.clone().unwrap_or_default();
+    for b in body.blocks.iter().take(200) {
+        sample.push('\n');
+        sample.push_str(&b.text);
+    }
+    let (language, script) = script::detect(&sample, rules);
+    meta.language = language;
+    meta.script = script;
+}
+
+/// A line of page furniture only (`【字号 大 中 小】【打印】【关闭】`).
+fn is_widget_line(text: &str, rules: &MetaRules) -> bool {
+    let words: Vec<&str> = text
+        .split(|c: char| {
+            c.is_whitespace()
+                || matches!(
+                    c,
+                    '【' | '】'
+                        | '['
+                        | ']'
+                        | '|'
+                        | '｜'
+                        | '丨'
+                        | '/'
+                        | '：'
+                        | ':'
+                        | '('
+                        | ')'
+                        | '（'
+                        | '）'
+                        | '·'
+                        | '>'
+                )
+        })
+        .filter(|w| !w.is_empty())
+        .collect();
+    !words.is_empty() && words.iter().all(|w| rules.widget_line_words.contains(*w))
+}

@@ -1,0 +1,37 @@
+//! Language and Chinese script of the article text.
+//!
+//! Language: `zh` when Han characters make up at least a fifth of the letters, `en` when
+//! ASCII letters dominate, else unknown. Script: `zh-Hant` when characters used only in
+//! Traditional Chinese outnumber those used only in Simplified Chinese (tables in
+//! `[script]` of meta.toml), else `zh-Hans`.
+
+use super::dom::is_han;
+use super::rules::MetaRules;
+
+pub fn detect(text: &str, rules: &MetaRules) -> (Option<String>, Option<String>) {
+    let (mut han, mut latin, mut other, mut simp, mut trad) =
+        (0usize, 0usize, 0usize, 0usize, 0usize);
+    for c in text.chars() {
+        if is_han(c) {
+            han += 1;
+            if rules.simplified_only.contains(&c) {
+                simp += 1;
+            } else if rules.traditional_only.contains(&c) {
+                trad += 1;
+            }
+        } else if c.is_ascii_alphabetic() {
+            latin += 1;
+        } else if c.is_alphabetic() {
+            other += 1;
+        }
+    }
+    let letters = han + latin / 4 + other;
+    if han >= 2 && han * 5 >= letters {
+        let script = if trad > simp { "zh-Hant" } else { "zh-Hans" };
+        return (Some("zh".into()), Some(script.into()));
+    }
+    if latin > 20 && latin > other * 4 {
+        return (Some("en".into()), None);
+    }
+    (None, None)
+}

@@ -1,0 +1,256 @@
+//! The spam and clean stages on the shared real-page corpus (read only, never copied).
+//!
+//! - no spam may be reported on the real government / news pages, and the one parasite
+//!   page must be judged a spam page;
+//! - cleaning must not delete article text: the truth text's lines must survive `clean`.
+//!
+//! Skipped (with a message) when the shared corpus is not present.
+//! `cargo test --test clean_spam_corpus -- --nocapture` prints the per-page table.
+
+use std::path::{Path, PathBuf};
+
+use gazette::extract::clean::{clean, CleanRules};
+use gazette::extract::meta::PageMeta;
+use gazette::extract::spam::{is_spam_page, remove_spam, SpamRules};
+use gazette::rules::RuleSource;
+use scraper::{Html, Node};
+use url::Url;
+
+const SPAM_PAGE: &str = "spam-2020s-jiayie-caipiao-parasite";
+
+fn corpus_root() -> Option<PathBuf> {
+    ["../shared/corpus", "/work/shared/corpus"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_dir())
+}
+
+fn rules() -> (SpamRules, CleanRules) {
+    let source = |name: &str, text: &str| RuleSource {
+        name: name.to_string(),
+        text: text.to_string(),
+    };
+    let spam = SpamRules::compile(&[source(
+        "spam.toml",
+        include_str!("../config/rules/spam.toml"),
+    )])
+    .expect("spam rules compile");
+    let clean = CleanRules::compile(&[source(
+        "clean.toml",
+        include_str!("../config/rules/clean.toml"),
+    )])
+    .expect("clean rules compile");
+    (spam, clean)
+}
+
+struct Page {
+    id: String,
+    html: PathBuf,
+    url: Option<Url>,
+    charset: Option<String>,
+    truth_text: String,
+}
+
+fn pages(root: &Path) -> Vec<Page> {
+    let mut out = Vec::new();
+    for set in ["gov", "zh-news"] {
+        let dir = root.join(set).join("pages");
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut names: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        names.sort();
+        for path in names {
+            if path.extension().and_then(|e| e.to_str()) != Some("html") {
+                continue;
+            }
+            let id = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or_default()
+                .to_string();
+            let meta: serde_json::Value =
+                std::fs::read_to_string(dir.join(format!("{id}.meta.json")))
+                    .ok()
+                    .and_then(|t| serde_json::from_str(&t).ok())
+                    .unwrap_or_default();
+            let truth: serde_json::Value =
+                std::fs::read_to_string(root.join(set).join("truth").join(format!("{id}.json")))
+                    .ok()
+                    .and_then(|t| serde_json::from_str(&t).ok())
+                    .unwrap_or_default();
+            out.push(Page {
+                url: meta["url"].as_str().and_then(|u| Url::parse(u).ok()),
+                charset: meta["charset"].as_str().map(str::to_string),
+                truth_text: truth["text"].as_str().unwrap_or_default().to_string(),
+                id,
+                html: path,
+            });
+        }
+    }
+    out
+}
+
+fn decode(bytes: &[u8], charset: Option<&str>) -> String {
+    let encoding = charset
+        .and_then(|c| encoding_rs::Encoding::for_label(c.as_bytes()))
+        .unwrap_or(encoding_rs::UTF_8);
+    encoding.decode(bytes).0.into_owned().replace('\0', "")
+}
+
+/// Visible text with all white space removed (scripts and styles skipped).
+fn visible(doc: &Html) -> String {
+    let mut out = String::new();
+    for node in doc.tree.root().descendants() {
+        if let Node::Text(t) = node.value() {
+            let hidden = node.ancestors().any(|a| {
+                a.value().as_element().is_some_and(|e| {
+                    matches!(
+                        e.name(),
+                        "script" | "style" | "noscript" | "template" | "head"
+                    )
+                })
+            });
+            if !hidden {
+                out.extend(
+                    t.chars()
+                        .filter(|c| !c.is_whitespace() && *c != '\u{a0}' && *c != '\u{3000}'),
+                );
+            }
+        }
+    }
+    out
+}
+
+fn squash(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_whitespace() && *c != '\u{a0}' && *c != '\u{3000}')
+        .collect()
+}
+
+struct Row {
+    id: String,
+    truth_chars: usize,
+    before: usize,
+    after: usize,
+    lost: Vec<String>,
+    spam: Vec<String>,
+    spam_page: bool,
+}
+
+fn run() -> Option<Vec<Row>> {
+    let Some(root) = corpus_root() else {
+        eprintln!("shared corpus not found (../shared/corpus): skipping");
+        return None;
+    };
+    let (spam_rules, clean_rules) = rules();
+    let mut rows = Vec::new();
+    for page in pages(&root) {
+        let bytes = std::fs::read(&page.html).expect("read page");
+        let text = decode(&bytes, page.charset.as_deref());
+        let mut doc = Html::parse_document(&text);
+        let report = remove_spam(&mut doc, &text, page.url.as_ref(), &spam_rules);
+        let spam_page = is_spam_page(&report, &PageMeta::default(), &spam_rules);
+        let before = visible(&doc);
+        let cleaned = clean(&mut doc, &clean_rules);
+        if std::env::var("CLEAN_TRACE").is_ok_and(|v| page.id.contains(&v)) {
+            for (rule, text) in &cleaned.samples {
+                println!("  {} removed by {rule}: {text}", page.id);
+            }
+        }
+        let after = visible(&doc);
+        let mut row = Row {
+            id: page.id.clone(),
+            truth_chars: 0,
+            before: 0,
+            after: 0,
+            lost: Vec::new(),
+            spam: report
+                .removals
+                .iter()
+                .map(|r| format!("{} [{}] {}", r.reason, r.detail, r.text))
+                .collect(),
+            spam_page,
+        };
+        for line in page.truth_text.lines() {
+            let line = squash(line);
+            if line.is_empty() {
+                continue;
+            }
+            let n = line.chars().count();
+            row.truth_chars += n;
+            if before.contains(&line) {
+                row.before += n;
+                if after.contains(&line) {
+                    row.after += n;
+                } else {
+                    row.lost.push(line.chars().take(60).collect());
+                }
+            }
+        }
+        rows.push(row);
+    }
+    Some(rows)
+}
+
+#[test]
+fn corpus_no_false_spam_and_clean_keeps_article_text() {
+    let Some(rows) = run() else {
+        return;
+    };
+    println!(
+        "{:<45} {:>7} {:>7} {:>7} {:>7}  spam",
+        "page", "truth", "found", "kept", "recall"
+    );
+    let mut failures = Vec::new();
+    let (mut found_total, mut kept_total) = (0usize, 0usize);
+    for row in &rows {
+        let recall = if row.before == 0 {
+            1.0
+        } else {
+            row.after as f64 / row.before as f64
+        };
+        found_total += row.before;
+        kept_total += row.after;
+        println!(
+            "{:<45} {:>7} {:>7} {:>7} {:>6.1}%  {}{}",
+            row.id,
+            row.truth_chars,
+            row.before,
+            row.after,
+            recall * 100.0,
+            row.spam.len(),
+            if row.spam_page { " SPAM PAGE" } else { "" }
+        );
+        for lost in &row.lost {
+            println!("      lost: {lost}");
+        }
+        for s in &row.spam {
+            println!("      spam: {}", s.chars().take(200).collect::<String>());
+        }
+        if row.id == SPAM_PAGE {
+            if !row.spam_page {
+                failures.push(format!("{}: not judged a spam page", row.id));
+            }
+            continue;
+        }
+        if !row.spam.is_empty() || row.spam_page {
+            failures.push(format!(
+                "{}: spam reported on a real page: {:?}",
+                row.id, row.spam
+            ));
+        }
+        if recall < 0.97 {
+            failures.push(format!(
+                "{}: clean kept only {:.1}% of the truth text",
+                row.id,
+                recall * 100.0
+            ));
+        }
+    }
+    println!(
+        "total: {kept_total} of {found_total} truth characters survive clean ({:.2}%)",
+        100.0 * kept_total as f64 / found_total.max(1) as f64
+    );
+    assert!(failures.is_empty(), "{failures:#?}");
+}

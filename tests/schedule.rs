@@ -1,0 +1,472 @@
+//! `gazette schedule` and `gazette status`, run as real processes against the local
+//! multi-site test server, with schedules of a second or two. Overlap, timing and
+//! missed-run behaviour are asserted from the test server's own request log.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+/// A config: global keys, a `[scheduler]` table, and `(name, start URL, schedule)` sites.
+fn write_config(
+    dir: &Path,
+    globals: &str,
+    scheduler: &str,
+    sites: &[(&str, String, &str)],
+) -> PathBuf {
+    let mut text = format!(
+        "archive_dir = {:?}\ndelay_ms = 0\nmax_tries = 1\ntimeout_secs = 5\n{globals}\n[scheduler]\n{scheduler}\n",
+        dir.join("archive").display().to_string()
+    );
+    for (name, start, schedule) in sites {
+        text.push_str(&format!(
+            "[[sites]]\nname = {name:?}\nstart_urls = [{start:?}]\nschedule = {schedule:?}\n"
+        ));
+    }
+    let path = dir.join("gazette.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn start_service(config: &Path, listen: Option<u16>) -> Child {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gazette"));
+    cmd.arg("schedule").arg("--config").arg(config);
+    if let Some(port) = listen {
+        cmd.arg("--listen").arg(format!("127.0.0.1:{port}"));
+    }
+    cmd.env("GAZETTE_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("the gazette binary starts")
+}
+
+/// Sends SIGTERM and waits (bounded) for the exit code.
+async fn terminate(mut child: Child, within: Duration) -> (i32, Duration) {
+    let status = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let sent = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return (status.code().unwrap_or(-1), sent.elapsed());
+        }
+        if sent.elapsed() > within {
+            let _ = child.kill();
+            panic!("gazette schedule did not exit within {within:?} of SIGTERM");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn status_json(config: &Path) -> serde_json::Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_gazette"))
+        .args(["status", "--json", "--config"])
+        .arg(config)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn site_status<'a>(status: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    status["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == name)
+        .unwrap()
+}
+
+async fn get(port: u16, path: &str) -> (u16, String) {
+    let response = reqwest::get(format!("http://127.0.0.1:{port}{path}"))
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+/// The value of a metric line `name{labels} value`.
+fn metric(text: &str, name_and_labels: &str) -> Option<f64> {
+    text.lines().find_map(|l| {
+        l.strip_prefix(name_and_labels)?
+            .strip_prefix(' ')?
+            .parse()
+            .ok()
+    })
+}
+
+/// When each pass of a site began: the arrivals of its start URL.
+fn pass_starts(site: &SiteServer, start_path: &str) -> Vec<Instant> {
+    site.seen()
+        .into_iter()
+        .filter(|s| s.target == start_path)
+        .map(|s| s.at)
+        .collect()
+}
+
+/// No pass began while a request of the site was still being answered: every request
+/// that arrived before a pass start had been answered (arrival + latency) by then.
+fn assert_no_overlap(site: &SiteServer, start_path: &str, latency: Duration) {
+    let seen = site.seen();
+    for start in pass_starts(site, start_path) {
+        let busy: Vec<&Seen> = seen
+            .iter()
+            .filter(|r| r.at < start && r.at + latency > start)
+            .collect();
+        assert!(
+            busy.is_empty(),
+            "{}: a pass began while {:?} was in flight",
+            site.name,
+            busy.iter().map(|r| &r.target).collect::<Vec<_>>()
+        );
+    }
+}
+
+fn gaps(times: &[Instant]) -> Vec<Duration> {
+    times.windows(2).map(|w| w[1] - w[0]).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sites_run_on_time_without_overlap_a_failing_site_backs_off_and_a_missed_run_runs_once() {
+    const LATENCY: Duration = Duration::from_millis(150);
+    let alpha = start_site("alpha", LATENCY).await;
+    let col_a = Column::new(
+        "/xwzx/",
+        Charset::Utf8,
+        Paging::IndexN,
+        5,
+        "雅安市人民政府",
+        4,
+        1,
+    );
+    col_a.install(&alpha);
+    let beta = start_site("beta", LATENCY).await;
+    let col_b = Column::new(
+        "/xwzx/",
+        Charset::Gbk,
+        Paging::IndexN,
+        5,
+        "名山区人民政府",
+        3,
+        100,
+    );
+    col_b.install(&beta);
+    let broken = start_site("broken", Duration::from_millis(5)).await;
+    broken.page(
+        "/xwzx/",
+        Resp::status(500, "<html><body>服务器错误</body></html>"),
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(
+        dir.path(),
+        "",
+        "shutdown_grace = \"5s\"",
+        &[
+            ("alpha", alpha.url("/xwzx/"), "2s"),
+            ("beta", beta.url("/xwzx/"), "2s"),
+            ("broken", broken.url("/xwzx/"), "1s"),
+        ],
+    );
+    let port = free_port();
+    let started = Instant::now();
+    let service = start_service(&config, Some(port));
+
+    // Let three or four slots pass, then look at the endpoint while it runs.
+    tokio::time::sleep(Duration::from_millis(6500)).await;
+    let (code, health) = get(port, "/healthz").await;
+    assert_eq!((code, health.as_str()), (200, "ok\n"));
+    let (code, metrics) = get(port, "/metrics").await;
+    assert_eq!(code, 200);
+    let (code, exit_after) = terminate(service, Duration::from_secs(8)).await;
+    assert_eq!(code, 0, "SIGTERM exits 0");
+    assert!(
+        exit_after < Duration::from_secs(6),
+        "stopped in {exit_after:?}"
+    );
+    let stopped = Instant::now();
+
+    for (site, col) in [(&alpha, &col_a), (&beta, &col_b)] {
+        let starts = pass_starts(site, "/xwzx/");
+        // Passes at ~0, 2, 4, 6 s: on time, never back to back, never overlapping.
+        assert!(
+            (3..=4).contains(&starts.len()),
+            "{}: {} passes",
+            site.name,
+            starts.len()
+        );
+        assert!(
+            starts[0] - started < Duration::from_millis(1500),
+            "{}: first pass late",
+            site.name
+        );
+        for gap in gaps(&starts) {
+            assert!(
+                gap >= Duration::from_millis(1500) && gap <= Duration::from_millis(2600),
+                "{}: passes {gap:?} apart on a 2s schedule",
+                site.name
+            );
+        }
+        assert_no_overlap(site, "/xwzx/", LATENCY);
+        // Every article fetched once: later passes only re-read the list.
+        for a in &col.articles {
+            assert_eq!(site.count(&a.path), 1, "{}: {}", site.name, a.path);
+        }
+    }
+    // The failing site backs off (1 s schedule, waits 1, 2, 4 s) and slowed nobody.
+    let broken_starts = pass_starts(&broken, "/xwzx/");
+    assert!(
+        (2..=4).contains(&broken_starts.len()),
+        "broken: {} passes",
+        broken_starts.len()
+    );
+    let broken_gaps = gaps(&broken_starts);
+    assert!(
+        broken_gaps.windows(2).all(|w| w[1] > w[0]),
+        "broken: waits grow {broken_gaps:?}"
+    );
+
+    // /metrics and status agree with the archive.
+    let files = article_files(&dir.path().join("archive")).len();
+    assert_eq!(files, 7);
+    let new_total: f64 = ["alpha", "beta", "broken"]
+        .iter()
+        .filter_map(|s| {
+            metric(
+                &metrics,
+                &format!("gazette_articles_archived_total{{site=\"{s}\",status=\"new\"}}"),
+            )
+        })
+        .sum();
+    assert_eq!(new_total as usize, files, "{metrics}");
+    assert_eq!(
+        metric(&metrics, "gazette_archive_articles{site=\"alpha\"}"),
+        Some(4.0)
+    );
+    assert_eq!(
+        metric(&metrics, "gazette_archive_articles{site=\"beta\"}"),
+        Some(3.0)
+    );
+    assert!(metric(
+        &metrics,
+        "gazette_last_success_timestamp_seconds{site=\"alpha\"}"
+    )
+    .is_some());
+    assert_eq!(
+        metric(
+            &metrics,
+            "gazette_last_success_timestamp_seconds{site=\"broken\"}"
+        ),
+        None
+    );
+    assert!(
+        metric(
+            &metrics,
+            "gazette_errors_total{site=\"broken\",kind=\"http_500\"}"
+        )
+        .unwrap_or(0.0)
+            >= 2.0,
+        "{metrics}"
+    );
+    assert!(metric(&metrics, "gazette_pages_fetched_total{site=\"alpha\"}").unwrap_or(0.0) >= 7.0);
+    assert!(
+        metric(
+            &metrics,
+            "gazette_pass_duration_seconds_count{site=\"beta\"}"
+        )
+        .unwrap_or(0.0)
+            >= 2.0
+    );
+
+    let status = status_json(&config);
+    assert_eq!(status["archive"]["articles"], files as u64);
+    let a = site_status(&status, "alpha");
+    assert_eq!(a["articles"], 4);
+    assert_eq!(a["last_pass"]["outcome"], "done");
+    assert!(a["next_pass"].is_string());
+    assert_eq!(a["flags"], serde_json::json!([]));
+    let b = site_status(&status, "broken");
+    assert!(b["consecutive_failures"].as_u64().unwrap() >= 2, "{b}");
+    assert!(
+        b["flags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f == "failing"),
+        "{b}"
+    );
+    assert_eq!(b["last_pass"]["succeeded"], false);
+
+    // Down for more than one slot: the restart runs each site once, not once per slot.
+    tokio::time::sleep(Duration::from_millis(3000).saturating_sub(stopped.elapsed())).await;
+    let before = pass_starts(&alpha, "/xwzx/").len();
+    let restarted = Instant::now();
+    let service = start_service(&config, None);
+    tokio::time::sleep(Duration::from_millis(1600)).await;
+    let (code, _) = terminate(service, Duration::from_secs(8)).await;
+    assert_eq!(code, 0);
+    let after: Vec<Instant> = pass_starts(&alpha, "/xwzx/")[before..].to_vec();
+    assert_eq!(after.len(), 1, "one catch-up pass after the restart");
+    assert!(
+        after[0] - restarted < Duration::from_millis(1200),
+        "the missed pass ran at start-up"
+    );
+    assert_no_overlap(&alpha, "/xwzx/", LATENCY);
+    assert!(temp_files(&dir.path().join("archive")).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_mid_pass_exits_cleanly_and_the_restart_finishes_the_pass_then_keeps_the_schedule()
+{
+    let site = start_site("slow", Duration::from_millis(60)).await;
+    let col = Column::new(
+        "/xwzx/",
+        Charset::Utf8,
+        Paging::IndexN,
+        10,
+        "雅安市人民政府",
+        30,
+        1,
+    );
+    col.install(&site);
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive");
+    let config = write_config(
+        dir.path(),
+        "per_host_concurrency = 1",
+        "shutdown_grace = \"5s\"",
+        &[("slow", site.url("/xwzx/"), "1h")],
+    );
+
+    // SIGTERM in the middle of the first pass.
+    let service = start_service(&config, None);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while site
+        .targets()
+        .iter()
+        .filter(|t| t.contains("/t2023"))
+        .count()
+        < 5
+    {
+        assert!(Instant::now() < deadline, "the pass did not start");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (code, took) = terminate(service, Duration::from_secs(8)).await;
+    assert_eq!(code, 0);
+    assert!(
+        took < Duration::from_secs(3),
+        "in-flight pages finish quickly: {took:?}"
+    );
+    let partial = articles(&archive).len();
+    assert!(
+        (1..30).contains(&partial),
+        "{partial} articles before the stop"
+    );
+    assert!(temp_files(&archive).is_empty());
+    let fetched_before = site.targets().len();
+
+    // The interrupted pass runs again at start-up and finishes.
+    let service = start_service(&config, None);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let status = status_json(&config);
+        if site_status(&status, "slow")["last_pass"]["outcome"] == "done" {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the resumed pass did not finish: {status}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (code, _) = terminate(service, Duration::from_secs(8)).await;
+    assert_eq!(code, 0);
+
+    // Every article archived exactly once, none fetched twice.
+    let mut titles: Vec<String> = articles(&archive)
+        .iter()
+        .map(|a| a["title"].as_str().unwrap().to_string())
+        .collect();
+    titles.sort();
+    let mut expected: Vec<String> = col.articles.iter().map(|a| a.title.clone()).collect();
+    expected.sort();
+    assert_eq!(titles, expected);
+    for a in &col.articles {
+        assert!(site.count(&a.path) <= 1, "{} fetched twice", a.path);
+    }
+    let status = status_json(&config);
+    let slow = site_status(&status, "slow");
+    assert_eq!(slow["articles"], 30);
+    assert_eq!(status["archive"]["articles"], 30);
+    assert!(slow["last_pass"]["articles_new"].as_u64().unwrap() == 30 - partial as u64);
+    let next = chrono::DateTime::parse_from_rfc3339(slow["next_pass"].as_str().unwrap()).unwrap();
+    let until_next = next.signed_duration_since(chrono::Utc::now());
+    assert!(
+        until_next > chrono::TimeDelta::minutes(50),
+        "next pass in {until_next}"
+    );
+
+    // A restart before the next slot keeps the schedule: nothing runs now.
+    let requests = site.targets().len();
+    assert!(requests > fetched_before);
+    let service = start_service(&config, None);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let (code, _) = terminate(service, Duration::from_secs(8)).await;
+    assert_eq!(code, 0);
+    assert_eq!(
+        site.targets().len(),
+        requests,
+        "no pass before the next slot"
+    );
+}
+
+#[test]
+fn status_reports_an_empty_archive_and_bad_configs_exit_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(
+        dir.path(),
+        "",
+        "",
+        &[("never", "http://127.0.0.1:9/".into(), "@daily")],
+    );
+    let status = status_json(&config);
+    let never = site_status(&status, "never");
+    assert_eq!(never["schedule"], "@daily");
+    assert!(never["last_pass"].is_null());
+    assert_eq!(status["archive"]["articles"], 0);
+
+    let bad = write_config(
+        dir.path(),
+        "",
+        "",
+        &[("x", "http://127.0.0.1:9/".into(), "0 25 * * *")],
+    );
+    for command in ["schedule", "status"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_gazette"))
+            .args([command, "--config"])
+            .arg(&bad)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(3), "{command}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("hour field has 25"), "{command}: {stderr}");
+    }
+}
