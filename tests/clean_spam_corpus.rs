@@ -18,8 +18,8 @@ use url::Url;
 
 const SPAM_PAGE: &str = "spam-2020s-jiayie-caipiao-parasite";
 
-fn corpus_root() -> Option<PathBuf> {
-    ["../shared/corpus", "/work/shared/corpus"]
+fn shared_root() -> Option<PathBuf> {
+    ["../shared", "/work/shared"]
         .iter()
         .map(PathBuf::from)
         .find(|p| p.is_dir())
@@ -51,9 +51,9 @@ struct Page {
     truth_text: String,
 }
 
-fn pages(root: &Path) -> Vec<Page> {
+fn pages(root: &Path, sets: &[&str]) -> Vec<Page> {
     let mut out = Vec::new();
-    for set in ["gov", "zh-news"] {
+    for set in sets {
         let dir = root.join(set).join("pages");
         let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;
@@ -81,7 +81,15 @@ fn pages(root: &Path) -> Vec<Page> {
                     .unwrap_or_default();
             out.push(Page {
                 url: meta["url"].as_str().and_then(|u| Url::parse(u).ok()),
-                charset: meta["charset"].as_str().map(str::to_string),
+                charset: meta["charset"].as_str().map(str::to_string).or_else(|| {
+                    let ct = meta["content_type"].as_str()?.to_ascii_lowercase();
+                    let at = ct.find("charset=")? + "charset=".len();
+                    Some(
+                        ct[at..]
+                            .trim_matches(|c: char| c == '"' || c.is_whitespace())
+                            .to_string(),
+                    )
+                }),
                 truth_text: truth["text"].as_str().unwrap_or_default().to_string(),
                 id,
                 html: path,
@@ -134,37 +142,77 @@ struct Row {
     before: usize,
     after: usize,
     lost: Vec<String>,
+    /// Visible characters on the page before / after cleaning.
+    page_before: usize,
+    page_after: usize,
     spam: Vec<String>,
     spam_page: bool,
 }
 
-fn run() -> Option<Vec<Row>> {
-    let Some(root) = corpus_root() else {
-        eprintln!("shared corpus not found (../shared/corpus): skipping");
+fn run(sets: &[&str]) -> Option<Vec<Row>> {
+    let Some(root) = shared_root() else {
+        eprintln!("shared corpus not found (../shared): skipping");
         return None;
     };
     let (spam_rules, clean_rules) = rules();
     let mut rows = Vec::new();
-    for page in pages(&root) {
+    for page in pages(&root, sets) {
         let bytes = std::fs::read(&page.html).expect("read page");
         let text = decode(&bytes, page.charset.as_deref());
         let mut doc = Html::parse_document(&text);
+        let started = std::time::Instant::now();
         let report = remove_spam(&mut doc, &text, page.url.as_ref(), &spam_rules);
         let spam_page = is_spam_page(&report, &PageMeta::default(), &spam_rules);
         let before = visible(&doc);
         let cleaned = clean(&mut doc, &clean_rules);
+        let elapsed = started.elapsed();
+        if elapsed.as_millis() > 200 {
+            println!("slow: {} took {elapsed:?} in spam + clean ({} bytes)", page.id, bytes.len());
+        }
         if std::env::var("CLEAN_TRACE").is_ok_and(|v| page.id.contains(&v)) {
             for (rule, text) in &cleaned.samples {
                 println!("  {} removed by {rule}: {text}", page.id);
             }
         }
         let after = visible(&doc);
+        if let Ok(dir) = std::env::var("CLEAN_DUMP") {
+            // Leftover text not in the truth, one text node a line, for tuning rules.
+            let truth = squash(&page.truth_text);
+            let mut dump = String::new();
+            for node in doc.tree.root().descendants() {
+                if let Node::Text(t) = node.value() {
+                    let line = squash(t);
+                    let in_script = node.ancestors().any(|a| {
+                        a.value()
+                            .as_element()
+                            .is_some_and(|e| matches!(e.name(), "head" | "script" | "style"))
+                    });
+                    if !line.is_empty() && !in_script && !truth.contains(&line) {
+                        let parent = node.parent().and_then(|p| {
+                            p.value().as_element().map(|e| {
+                                format!(
+                                    "{}.{}#{}",
+                                    e.name(),
+                                    e.classes().collect::<Vec<_>>().join("."),
+                                    e.id().unwrap_or("")
+                                )
+                            })
+                        });
+                        dump.push_str(&format!("{}\t{line}\n", parent.unwrap_or_default()));
+                    }
+                }
+            }
+            let _ = std::fs::create_dir_all(&dir);
+            let _ = std::fs::write(Path::new(&dir).join(format!("{}.txt", page.id)), dump);
+        }
         let mut row = Row {
             id: page.id.clone(),
             truth_chars: 0,
             before: 0,
             after: 0,
             lost: Vec::new(),
+            page_before: before.chars().count(),
+            page_after: after.chars().count(),
             spam: report
                 .removals
                 .iter()
@@ -195,12 +243,12 @@ fn run() -> Option<Vec<Row>> {
 
 #[test]
 fn corpus_no_false_spam_and_clean_keeps_article_text() {
-    let Some(rows) = run() else {
+    let Some(rows) = run(&["corpus/gov", "corpus/zh-news"]) else {
         return;
     };
     println!(
-        "{:<45} {:>7} {:>7} {:>7} {:>7}  spam",
-        "page", "truth", "found", "kept", "recall"
+        "{:<40} {:>6} {:>6} {:>6} {:>7} {:>7} {:>7}  spam",
+        "page", "truth", "found", "kept", "recall", "page", "cleaned"
     );
     let mut failures = Vec::new();
     let (mut found_total, mut kept_total) = (0usize, 0usize);
@@ -213,12 +261,14 @@ fn corpus_no_false_spam_and_clean_keeps_article_text() {
         found_total += row.before;
         kept_total += row.after;
         println!(
-            "{:<45} {:>7} {:>7} {:>7} {:>6.1}%  {}{}",
+            "{:<40} {:>6} {:>6} {:>6} {:>6.1}% {:>7} {:>7}  {}{}",
             row.id,
             row.truth_chars,
             row.before,
             row.after,
             recall * 100.0,
+            row.page_before,
+            row.page_after,
             row.spam.len(),
             if row.spam_page { " SPAM PAGE" } else { "" }
         );
@@ -253,4 +303,54 @@ fn corpus_no_false_spam_and_clean_keeps_article_text() {
         100.0 * kept_total as f64 / found_total.max(1) as f64
     );
     assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// The mostly English benchmark: no spam may be reported, and clean keeps the body.
+#[test]
+fn benchmark_pages_no_false_spam_and_clean_keeps_body_text() {
+    let Some(rows) = run(&["eval/aeb"]) else {
+        return;
+    };
+    let mut failures = Vec::new();
+    let (mut found_total, mut kept_total) = (0usize, 0usize);
+    for row in &rows {
+        found_total += row.before;
+        kept_total += row.after;
+        let recall = if row.before == 0 {
+            1.0
+        } else {
+            row.after as f64 / row.before as f64
+        };
+        if recall < 0.97 || !row.spam.is_empty() || row.spam_page {
+            println!(
+                "{:<20} found {:>6} kept {:>6} ({:.1}%) spam {}{}",
+                &row.id[..16.min(row.id.len())],
+                row.before,
+                row.after,
+                recall * 100.0,
+                row.spam.len(),
+                if row.spam_page { " SPAM PAGE" } else { "" }
+            );
+            for lost in row.lost.iter().take(5) {
+                println!("      lost: {lost}");
+            }
+            for s in &row.spam {
+                println!("      spam: {}", s.chars().take(200).collect::<String>());
+            }
+        }
+        if !row.spam.is_empty() || row.spam_page {
+            failures.push(format!("{}: spam reported: {:?}", row.id, row.spam));
+        }
+    }
+    let share = kept_total as f64 / found_total.max(1) as f64;
+    println!(
+        "total: {kept_total} of {found_total} truth characters survive clean ({:.2}%)",
+        share * 100.0
+    );
+    assert!(failures.is_empty(), "{failures:#?}");
+    assert!(
+        share >= 0.97,
+        "clean keeps only {:.2}% of the benchmark body text",
+        share * 100.0
+    );
 }

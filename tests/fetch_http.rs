@@ -574,3 +574,40 @@ async fn cli_keeps_going_when_one_input_fails() {
     assert!(run.stderr.contains("/missing"), "{}", run.stderr);
     assert!(run.stderr.contains("404"), "{}", run.stderr);
 }
+
+/// No page of the shared corpora (real articles, list pages, a spam page, English
+/// news) is mistaken for an anti-bot wall when served with 200.
+#[test]
+fn real_pages_are_not_walls() {
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shared = [
+        manifest.join("../shared"),
+        std::path::PathBuf::from("/work/shared"),
+    ]
+    .into_iter()
+    .find(|p| p.join("corpus").is_dir());
+    let Some(shared) = shared else {
+        println!("skipped: no shared corpus (../shared/corpus) on this machine");
+        return;
+    };
+    let mut page_dirs: Vec<std::path::PathBuf> = std::fs::read_dir(shared.join("corpus"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|d| d.path().join("pages"))
+        .collect();
+    page_dirs.push(shared.join("eval/aeb/pages"));
+    let mut checked = 0;
+    for dir in page_dirs {
+        for page in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = page.path();
+            if path.extension().is_some_and(|x| x == "html") {
+                let bytes = std::fs::read(&path).expect("read page");
+                let wall = gazette::fetch::detect_wall(200, &bytes);
+                assert!(wall.is_none(), "{}: {wall:?}", path.display());
+                checked += 1;
+            }
+        }
+    }
+    println!("{checked} shared pages checked");
+}

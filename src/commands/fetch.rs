@@ -32,6 +32,10 @@ pub struct FetchArgs {
     /// The User-Agent to send.
     #[arg(long, value_name = "UA")]
     user_agent: Option<String>,
+    /// Fetch HTTPS pages whose certificate does not verify (expired or incomplete
+    /// chains are common on small government sites).
+    #[arg(long)]
+    accept_invalid_certs: bool,
     /// Whole-request timeout in seconds.
     #[arg(long, default_value_t = 30)]
     timeout: u64,
@@ -63,6 +67,7 @@ async fn run_async(args: FetchArgs) -> Result<u8> {
     if let Some(ua) = &args.user_agent {
         options.user_agent = ua.clone();
     }
+    options.accept_invalid_certs = args.accept_invalid_certs;
     let fetcher = Fetcher::new(options)?;
     let extractor = Extractor::builtin().context("the built-in rules do not compile")?;
     let archive = args.archive.as_ref().map(|dir| {

@@ -9,7 +9,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use gazette::archive::{Archive, ArchiveOptions, LocalArchive, PutStatus, RawPageRecord};
-use gazette::{decode, ExtractError, Extractor, Outcome, RawPage};
+use gazette::{decode, ExtractError, Extractor, Outcome};
 use serde::Serialize;
 
 use crate::exit;

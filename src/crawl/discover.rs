@@ -149,7 +149,8 @@ impl UrlNormalizer {
 pub struct Links {
     /// Every distinct normalised link, in page order (pagination included).
     pub links: Vec<Url>,
-    /// Links to the next page(s) of the same list.
+    /// Links to other pages of the same list (next-page links, `index_N.html` in the
+    /// same folder, `?page=N` on the same path): paging, which a re-crawl stops early.
     pub next_pages: Vec<Url>,
     /// `<link rel="canonical">`, normalised.
     pub canonical: Option<Url>,
@@ -220,8 +221,8 @@ pub fn discover_links(
             || class
                 .split_whitespace()
                 .any(|c| c == "next" || c == "next-page")
-            || is_index_n_successor(page_url, &url, rules)
-            || is_page_param_successor(page_url, &url, rules);
+            || is_same_list_index(page_url, &url, rules)
+            || is_same_list_page_param(page_url, &url, rules);
         add(url, is_next, &mut out);
     }
     for url in create_page_html_next(html, page_url, rules) {
@@ -249,18 +250,18 @@ fn index_number(url: &Url, rules: &CrawlRules) -> Option<(String, u32, String)> 
     Some((dir.to_string(), n, caps[3].to_string()))
 }
 
-/// `index_(N+1).html` in the same folder as `index_N.html` (or `index.html`).
-fn is_index_n_successor(page: &Url, link: &Url, rules: &CrawlRules) -> bool {
+/// Another `index_N.html` in the same folder as this `index_M.html` (or `index.html`).
+fn is_same_list_index(page: &Url, link: &Url, rules: &CrawlRules) -> bool {
     match (index_number(page, rules), index_number(link, rules)) {
         (Some((d1, n1, _)), Some((d2, n2, _))) => {
-            d1 == d2 && n2 == n1 + 1 && page.host_str() == link.host_str() && link.query().is_none()
+            d1 == d2 && n1 != n2 && page.host_str() == link.host_str() && link.query().is_none()
         }
         _ => false,
     }
 }
 
-/// `?page=N+1` on the same path.
-fn is_page_param_successor(page: &Url, link: &Url, rules: &CrawlRules) -> bool {
+/// `?page=N` on the same path.
+fn is_same_list_page_param(page: &Url, link: &Url, rules: &CrawlRules) -> bool {
     if page.path() != link.path() || page.host_str() != link.host_str() {
         return false;
     }
@@ -270,8 +271,7 @@ fn is_page_param_successor(page: &Url, link: &Url, rules: &CrawlRules) -> bool {
             .and_then(|(_, v)| v.parse::<u32>().ok())
     };
     match (page_no(page), page_no(link)) {
-        (Some(a), Some(b)) => b == a + 1,
-        (None, Some(b)) => b == 2 || b == 1,
+        (a, Some(b)) => a != Some(b),
         _ => false,
     }
 }

@@ -17,7 +17,7 @@ pub mod state;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use tokio::sync::{watch, OnceCell};
 use tokio::task::JoinSet;
@@ -30,7 +30,7 @@ use crate::decode::{self, Decoded, EncodingSource};
 use crate::extract::{ExtractOptions, Extractor, NotArticleKind, Outcome, RawPage};
 use crate::fetch::host::{HostKey, HostPool};
 use crate::fetch::retry::RetryDecision;
-use crate::fetch::{FetchError, Fetcher, Validators};
+use crate::fetch::{FetchError, Fetched, Fetcher, Validators};
 use crate::rules::Rules;
 
 use discover::{CrawlRules, Links, TrapGuard, UrlNormalizer};
@@ -117,6 +117,7 @@ impl StopSignal {
 pub struct Crawler {
     config: Arc<Config>,
     fetcher: Fetcher,
+    raw: reqwest::Client,
     rules: Arc<Rules>,
     archive: Arc<dyn Archive>,
     state: Arc<dyn CrawlState>,
@@ -276,6 +277,7 @@ impl Crawler {
         Ok(Crawler {
             hosts: Arc::new(HostPool::new(config.politeness.clone())),
             normalizer: UrlNormalizer::new(&config.tracking_params),
+            raw: raw_client(&config.fetch)?,
             fetcher,
             rules,
             archive,
@@ -888,25 +890,27 @@ impl Crawler {
         let result = {
             let _permit = self.hosts.acquire(key).await;
             tokio::select! {
-                r = fetch_raw(&self.fetcher, &url) => Some(r),
+                r = fetch_raw(&self.raw, &url, 512 * 1024) => Some(r),
                 _ = self.stop.stopped() => None,
             }
         };
         let (robots, text) = match result {
             None => (Robots::disallow_all("interrupted"), None),
-            Some(Ok(page)) => {
-                let text = String::from_utf8_lossy(&page.bytes).into_owned();
+            Some(Ok(r)) if (200..300).contains(&r.status) => {
+                let text = String::from_utf8_lossy(&r.body).into_owned();
                 (
                     Robots::parse(&text, &self.config.fetch.user_agent),
                     Some(text),
                 )
             }
-            Some(Err(FetchError::Status { status, .. })) if (400..500).contains(&status) => {
-                (Robots::allow_all(status), None)
+            Some(Ok(r)) if (400..500).contains(&r.status) => (Robots::allow_all(r.status), None),
+            Some(Ok(r)) => {
+                warn!(host = %key, status = r.status, "robots.txt unavailable: the host is skipped this pass");
+                (Robots::disallow_all(format!("HTTP {}", r.status)), None)
             }
             Some(Err(e)) => {
                 warn!(host = %key, error = %e, "robots.txt unreachable: the host is skipped this pass");
-                (Robots::disallow_all(e.to_string()), None)
+                (Robots::disallow_all(e), None)
             }
         };
         let mut record = self
@@ -966,7 +970,25 @@ impl Crawler {
                         message: format!("host blocked: {reason}"),
                     });
                 }
-                fetch_conditional(&self.fetcher, &url, validators.as_ref()).await
+                if item.kind == "feed" {
+                    return match fetch_raw(&self.raw, &url, self.config.fetch.max_bytes).await {
+                        Ok(r) if (200..300).contains(&r.status) => Ok(Got::Feed(r)),
+                        Ok(r) => Err(FetchError::Status {
+                            url: item.url.clone(),
+                            status: r.status,
+                            reason: String::new(),
+                            retry_after: None,
+                        }),
+                        Err(message) => Err(FetchError::Network {
+                            url: item.url.clone(),
+                            message,
+                        }),
+                    };
+                }
+                match self.fetcher.fetch(&url, validators.as_ref()).await? {
+                    Fetched::Page(page) => Ok(Got::Page(page)),
+                    Fetched::NotModified { .. } => Ok(Got::NotModified),
+                }
             };
             let result = tokio::select! {
                 r = attempt => r,
@@ -975,15 +997,15 @@ impl Crawler {
             match result {
                 Ok(f) => break f,
                 Err(e) => {
-                    if let Some(reason) = blocked_reason(&e) {
+                    if let Some(reason) = e.wall().map(|w| w.to_string()) {
                         warn!(host = %key, reason = %reason, "anti-bot wall: host paused for this pass");
                         self.hosts.block(&key, &reason);
                         let mut r = PageResult::new(item, PageOutcome::Blocked(reason));
                         r.fetched = true;
                         return r;
                     }
-                    let retry_after = retry_after(&e);
-                    match policy.decide(tries, is_retryable(&e), retry_after, fastrand::f64()) {
+                    let retry_after = e.retry_after();
+                    match policy.decide(tries, e.is_retryable(), retry_after, fastrand::f64()) {
                         RetryDecision::Retry(wait) => {
                             debug!(url = %url, error = %e, ?wait, tries, "retrying");
                             if retry_after.is_some() {
@@ -996,10 +1018,7 @@ impl Crawler {
                             }
                         }
                         RetryDecision::GiveUp => {
-                            let status = match &e {
-                                FetchError::Status { status, .. } => Some(*status),
-                                _ => None,
-                            };
+                            let status = e.status();
                             let reason = if tries > 1 {
                                 format!("{e} (gave up after {tries} tries)")
                             } else {
@@ -1015,7 +1034,23 @@ impl Crawler {
             }
         };
         let page = match fetched {
-            Fetched::NotModified => {
+            Got::Feed(feed) => {
+                let body = discover::maybe_gunzip(&feed.body, self.config.fetch.max_bytes);
+                let text = String::from_utf8_lossy(&body);
+                let links = discover::parse_feed(&text, &feed.final_url, &self.normalizer);
+                let mut r = PageResult::new(item, PageOutcome::Feed);
+                r.fetched = true;
+                r.http_status = Some(feed.status);
+                r.bytes = feed.body.len() as u64;
+                r.feeds = links.sitemaps;
+                r.links = Some(Links {
+                    links: links.pages,
+                    next_pages: Vec::new(),
+                    canonical: None,
+                });
+                return r;
+            }
+            Got::NotModified => {
                 let mut r = PageResult::new(item, PageOutcome::NotModified);
                 r.fetched = true;
                 r.http_status = Some(304);
@@ -1024,7 +1059,7 @@ impl Crawler {
                 }
                 return r;
             }
-            Fetched::Page(page) => page,
+            Got::Page(page) => page,
         };
         let http_status = page.http.as_ref().map(|h| h.status);
         let validators = Validators {
@@ -1037,25 +1072,6 @@ impl Crawler {
             .and_then(|u| self.normalizer.normalize(u))
             .map(|u| u.to_string());
         let bytes = page.bytes.len() as u64;
-
-        // Feeds and sitemaps.
-        let body = discover::maybe_gunzip(&page.bytes, self.config.fetch.max_bytes);
-        if item.kind == "feed" || discover::is_feed(&body) {
-            let text = String::from_utf8_lossy(&body);
-            let base = page.final_url.clone().unwrap_or_else(|| url.clone());
-            let feed = discover::parse_feed(&text, &base, &self.normalizer);
-            let mut r = PageResult::new(item, PageOutcome::Feed);
-            r.fetched = true;
-            r.http_status = http_status;
-            r.bytes = bytes;
-            r.feeds = feed.sitemaps;
-            r.links = Some(Links {
-                links: feed.pages,
-                next_pages: Vec::new(),
-                canonical: None,
-            });
-            return r;
-        }
 
         // Extraction and archiving on the blocking pool (CPU and fsync).
         let this = self.clone();
@@ -1189,39 +1205,58 @@ fn robots_status(robots: &Robots) -> String {
     }
 }
 
-// ── The fetch seam ──────────────────────────────────────────────────────────────────
-// Thin adapters over `Fetcher`, so that the crawl follows the fetch module's API.
+// ── Raw fetches (robots.txt, sitemaps, feeds) ─────────────────────────────────────
+// `Fetcher` returns HTML pages only; these documents are text or XML, so they go through
+// a plain client with the same User-Agent, timeouts and redirect limit.
 
-/// A conditional fetch's result.
-enum Fetched {
+/// What one fetch attempt got.
+enum Got {
     Page(RawPage),
     NotModified,
+    Feed(RawResponse),
 }
 
-async fn fetch_raw(fetcher: &Fetcher, url: &Url) -> Result<RawPage, FetchError> {
-    fetcher.fetch_page(url).await
+/// A raw response: status, final URL and the body (bounded).
+struct RawResponse {
+    status: u16,
+    final_url: Url,
+    body: Vec<u8>,
 }
 
-async fn fetch_conditional(
-    fetcher: &Fetcher,
+fn raw_client(options: &crate::fetch::FetchOptions) -> Result<reqwest::Client, FetchError> {
+    reqwest::Client::builder()
+        .user_agent(options.user_agent.clone())
+        .connect_timeout(options.connect_timeout)
+        .timeout(options.timeout)
+        .redirect(reqwest::redirect::Policy::limited(options.max_redirects))
+        .build()
+        .map_err(|e| FetchError::Client(e.to_string()))
+}
+
+async fn fetch_raw(
+    client: &reqwest::Client,
     url: &Url,
-    _validators: Option<&Validators>,
-) -> Result<Fetched, FetchError> {
-    fetcher.fetch_page(url).await.map(Fetched::Page)
-}
-
-fn is_retryable(e: &FetchError) -> bool {
-    match e {
-        FetchError::Timeout { .. } | FetchError::Network { .. } => true,
-        FetchError::Status { status, .. } => *status == 429 || *status >= 500,
-        _ => false,
+    limit: usize,
+) -> Result<RawResponse, String> {
+    let mut response = client.get(url.clone()).send().await.map_err(|e| {
+        if e.is_timeout() {
+            format!("{url}: timed out")
+        } else {
+            format!("{url}: {e}")
+        }
+    })?;
+    let status = response.status().as_u16();
+    let final_url = response.url().clone();
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| format!("{url}: {e}"))? {
+        if body.len() + chunk.len() > limit {
+            return Err(format!("{url}: larger than {limit} bytes"));
+        }
+        body.extend_from_slice(&chunk);
     }
-}
-
-fn retry_after(_e: &FetchError) -> Option<Duration> {
-    None
-}
-
-fn blocked_reason(_e: &FetchError) -> Option<String> {
-    None
+    Ok(RawResponse {
+        status,
+        final_url,
+        body,
+    })
 }

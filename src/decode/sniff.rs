@@ -127,6 +127,12 @@ fn charset_param(text: &[u8]) -> Option<&[u8]> {
 /// script bodies are skipped, so `document.write('<meta ...>')` does not count, but junk
 /// or scripts before `<html>` do not stop the scan.
 pub fn prescan_meta(bytes: &[u8]) -> Option<&'static Encoding> {
+    // Leading blank lines (JSP templates emit thousands) do not count against the limit.
+    let start = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(bytes.len());
+    let bytes = &bytes[start..];
     let hay = &bytes[..bytes.len().min(META_SCAN_LIMIT)];
     if let Some(enc) = xml_declaration(hay) {
         return Some(enc);
@@ -288,8 +294,24 @@ pub fn looks_like_html(bytes: &[u8]) -> bool {
     if super::binary_signature(bytes).is_some() {
         return false;
     }
-    let head = &bytes[..bytes.len().min(1024)];
-    let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    // UTF-16 (with a BOM): look at the ASCII of the code units.
+    let utf16: Vec<u8>;
+    let bytes = if bytes.starts_with(b"\xff\xfe") || bytes.starts_with(b"\xfe\xff") {
+        utf16 = bytes[2..bytes.len().min(4096)]
+            .iter()
+            .copied()
+            .filter(|&b| b != 0)
+            .collect();
+        &utf16[..]
+    } else {
+        bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes)
+    };
+    // JSP and PHP templates often emit many blank lines before the doctype.
+    let start = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(bytes.len());
+    let head = &bytes[start..bytes.len().min(start + 1024)];
     const MARKERS: &[&[u8]] = &[
         b"<!doctype html",
         b"<html",
@@ -423,6 +445,13 @@ mod tests {
     }
 
     #[test]
+    fn leading_blank_lines_do_not_count() {
+        let mut page = b"\r\n".repeat(META_SCAN_LIMIT);
+        page.extend_from_slice(b"<html><head><meta charset=\"gbk\">");
+        assert_eq!(prescan_meta(&page), Some(GB18030));
+    }
+
+    #[test]
     fn meta_beyond_limit_is_ignored() {
         let mut page = b"<html><head>".to_vec();
         page.extend(std::iter::repeat(b' ').take(META_SCAN_LIMIT));
@@ -461,5 +490,13 @@ mod tests {
         assert!(!looks_like_html(b"%PDF-1.4 <html>"));
         assert!(!looks_like_html(b"{\"a\": 1}"));
         assert!(!looks_like_html(b"plain words"));
+        let mut blank_lines = b"\r\n".repeat(2000);
+        blank_lines.extend_from_slice(b"<!DOCTYPE html><html>");
+        assert!(looks_like_html(&blank_lines));
+        let mut utf16 = b"\xff\xfe".to_vec();
+        for unit in "<html><body>".encode_utf16() {
+            utf16.extend_from_slice(&unit.to_le_bytes());
+        }
+        assert!(looks_like_html(&utf16));
     }
 }

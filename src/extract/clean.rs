@@ -20,25 +20,13 @@ use serde::Deserialize;
 use crate::rules::{RuleSource, RulesError};
 
 /// Compiled `config/rules/clean.toml`.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct CleanRules {
     settings: Settings,
     tag_rules: Vec<TagRule>,
     attr_rules: Vec<AttrRule>,
     text_rules: Vec<TextRule>,
     hidden_classes: HashSet<String>,
-}
-
-impl Default for CleanRules {
-    fn default() -> Self {
-        CleanRules {
-            settings: Settings::default(),
-            tag_rules: Vec::new(),
-            attr_rules: Vec::new(),
-            text_rules: Vec::new(),
-            hidden_classes: HashSet::new(),
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -85,6 +73,7 @@ struct TextRule {
     max_prose_chars: usize,
     min_link_share: f64,
     min_distinct: usize,
+    prose_ok: bool,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -151,6 +140,8 @@ struct RawTextRule {
     min_link_share: f64,
     #[serde(default = "default_one")]
     min_distinct: usize,
+    #[serde(default)]
+    prose_ok: bool,
 }
 
 fn default_true() -> bool {
@@ -231,6 +222,7 @@ impl CleanRules {
                     max_prose_chars: text.max_prose_chars,
                     min_link_share: text.min_link_share,
                     min_distinct: text.min_distinct,
+                    prose_ok: text.prose_ok,
                 });
             }
         }
@@ -331,7 +323,10 @@ fn judge_element<'r>(
     }
     let s = stats.get(node.id());
     let settings = &rules.settings;
-    let guarded_ok = || stats.removable(s, settings.guard_text_share, settings.guard_prose_share);
+    let guarded_ok = || {
+        !stats.protected.contains(&node.id())
+            && stats.removable(s, settings.guard_text_share, settings.guard_prose_share)
+    };
     for rule in &rules.tag_rules {
         if rule.tags.contains(name) {
             if rule.outside_article && in_article {
@@ -381,7 +376,7 @@ fn judge_element<'r>(
         // Prose may ride along in a footer, but a block that is mostly prose is content.
         if s.text as usize > rule.max_chars
             || s.prose as usize > rule.max_prose_chars
-            || s.prose * 2 > s.text
+            || (s.prose * 2 > s.text && !rule.prose_ok)
             || (s.prose > 0 && !guarded_ok())
         {
             continue;
@@ -476,10 +471,8 @@ pub(crate) fn hidden_style(style: &str) -> Option<&'static str> {
             "font-size" if is_zero_length(&value) => return Some("font-size:0"),
             "opacity" if value.parse::<f64>().is_ok_and(|o| o <= 0.01) => return Some("opacity:0"),
             "position" if value == "absolute" || value == "fixed" => position_out = true,
-            "left" | "top" | "right" | "margin-left" | "margin-top" => {
-                if far_negative(&value) {
-                    offscreen = true;
-                }
+            "left" | "top" | "right" | "margin-left" | "margin-top" if far_negative(&value) => {
+                offscreen = true
             }
             "text-indent" if far_negative(&value) => return Some("text-indent off-screen"),
             "height" | "max-height" if is_zero_length(&value) => zero_height = true,
@@ -559,6 +552,51 @@ pub(crate) struct NodeStats {
 pub(crate) struct DomStats {
     map: HashMap<NodeId, NodeStats>,
     pub total: NodeStats,
+    /// The element holding the most prose (paragraphs credited to their container) and
+    /// all its ancestors: the likely article, never removed by a guarded rule.
+    pub protected: HashSet<NodeId>,
+}
+
+/// Elements that make a paragraph of their own; their parent is the text's container.
+fn is_paragraph_tag(name: &str) -> bool {
+    matches!(
+        name,
+        "p" | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "li"
+            | "blockquote"
+            | "pre"
+            | "dd"
+            | "dt"
+            | "figcaption"
+    )
+}
+
+fn is_block_tag(name: &str) -> bool {
+    is_paragraph_tag(name)
+        || matches!(
+            name,
+            "div"
+                | "section"
+                | "article"
+                | "main"
+                | "td"
+                | "th"
+                | "table"
+                | "tbody"
+                | "tr"
+                | "ul"
+                | "ol"
+                | "body"
+                | "center"
+                | "form"
+                | "dl"
+                | "figure"
+        )
 }
 
 /// Elements whose text is never shown.
@@ -586,6 +624,9 @@ impl DomStats {
     pub fn measure_from(root: NodeRef<Node>, prose_min_chars: usize) -> DomStats {
         let mut map = HashMap::new();
         let mut stack: Vec<(NodeId, NodeStats)> = Vec::new();
+        // Open elements that are blocks: (stack depth, id, is a paragraph tag).
+        let mut blocks: Vec<(usize, NodeId, bool)> = Vec::new();
+        let mut credited: HashMap<NodeId, u32> = HashMap::new();
         let mut in_link = 0usize;
         let mut invisible = 0usize;
         let mut total = NodeStats::default();
@@ -598,6 +639,9 @@ impl DomStats {
                         }
                         if is_invisible_tag(el.name()) {
                             invisible += 1;
+                        }
+                        if is_block_tag(el.name()) {
+                            blocks.push((stack.len(), node.id(), is_paragraph_tag(el.name())));
                         }
                     }
                     stack.push((node.id(), NodeStats::default()));
@@ -614,6 +658,19 @@ impl DomStats {
                             if in_link > 0 {
                                 s.link = chars;
                             }
+                            if prose > 0 {
+                                // A paragraph's prose belongs to the paragraph's parent.
+                                let container = match blocks.last() {
+                                    Some(&(depth, _, true)) if depth > 0 => {
+                                        stack.get(depth - 1).map(|e| e.0)
+                                    }
+                                    Some(&(_, id, _)) => Some(id),
+                                    None => None,
+                                };
+                                if let Some(c) = container {
+                                    *credited.entry(c).or_default() += prose;
+                                }
+                            }
                         }
                         Node::Element(el) => {
                             if el.name() == "a" {
@@ -621,6 +678,9 @@ impl DomStats {
                             }
                             if is_invisible_tag(el.name()) {
                                 invisible = invisible.saturating_sub(1);
+                            }
+                            if blocks.last().is_some_and(|b| b.1 == id) {
+                                blocks.pop();
                             }
                         }
                         _ => {}
@@ -642,7 +702,20 @@ impl DomStats {
                 }
             }
         }
-        DomStats { map, total }
+        let mut protected = HashSet::new();
+        let anchor = credited.into_iter().max_by_key(|(_, prose)| *prose);
+        if let Some(node) = anchor
+            .filter(|(_, prose)| *prose >= 100)
+            .and_then(|(id, _)| root.tree().get(id))
+        {
+            protected.insert(node.id());
+            protected.extend(node.ancestors().map(|a| a.id()));
+        }
+        DomStats {
+            map,
+            total,
+            protected,
+        }
     }
 
     pub fn get(&self, id: NodeId) -> NodeStats {

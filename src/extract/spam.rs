@@ -1099,11 +1099,53 @@ impl<'r> Scan<'r> {
         }
         let text = normalize(texts.get(node, stats));
         if let Some((reason, detail)) = self.short_block_verdict(&text, l.foreign > 0) {
+            // When one child holds all the promotion and the rest is other text, judge the
+            // child instead: `<div>版权所有 <a>北京赛车</a></div>` loses only the link.
+            if self.single_spam_child(node, &text, stats, texts) {
+                return false;
+            }
             self.report(&raw_text(node), reason, detail);
             self.cut(node.id());
             return true;
         }
         false
+    }
+
+    /// True when exactly one child carries every strong term of `text` and either other
+    /// children carry visible text of their own or the child is all there is (a wrapper).
+    fn single_spam_child(
+        &self,
+        node: NodeRef<Node>,
+        text: &str,
+        stats: &DomStats,
+        texts: &mut TextCache,
+    ) -> bool {
+        let total = self.rules.hits(text).strong;
+        let mut holder_chars = None;
+        for child in node.children() {
+            let child_text = match child.value() {
+                Node::Text(t) => normalize(t),
+                Node::Element(el)
+                    if !is_invisible_tag(el.name()) && stats.get(child.id()).text > 0 =>
+                {
+                    normalize(texts.get(child, stats))
+                }
+                _ => continue,
+            };
+            let strong = self.rules.hits(&child_text).strong;
+            if strong == total {
+                // Bare text is judged with its parent, never on its own.
+                if !child.value().is_element() {
+                    return false;
+                }
+                holder_chars = Some(child_text.chars().count());
+            } else if strong > 0 {
+                return false;
+            }
+        }
+        // A wrapper around a single child (same text) is judged at the child.
+        let chars = text.chars().count();
+        holder_chars.is_some_and(|held| held == chars || chars >= held + 2)
     }
 
     /// A bare text node between blocks (spam appended to `<body>` or to a big container).

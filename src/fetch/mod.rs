@@ -40,6 +40,9 @@ pub struct FetchOptions {
     pub max_bytes: usize,
     /// The anti-bot walls recognised in responses.
     pub walls: Arc<WallRules>,
+    /// Fetch HTTPS pages even when the certificate does not verify (expired, missing
+    /// intermediate, wrong host: common on small government sites). Off by default.
+    pub accept_invalid_certs: bool,
 }
 
 impl Default for FetchOptions {
@@ -51,6 +54,7 @@ impl Default for FetchOptions {
             max_redirects: 10,
             max_bytes: 32 * 1024 * 1024,
             walls: Arc::new(antibot::builtin_rules().clone()),
+            accept_invalid_certs: false,
         }
     }
 }
@@ -86,6 +90,12 @@ pub enum FetchError {
     },
     #[error("{url}: cannot connect: {message}")]
     Connect { url: String, message: String },
+    #[error("{url}: TLS certificate problem: {message} (accept_invalid_certs = true fetches such sites anyway)")]
+    Tls { url: String, message: String },
+    /// The server sent something that is not valid HTTP or a body that cannot be
+    /// decompressed; retrying will not help.
+    #[error("{url}: broken response: {message}")]
+    BadResponse { url: String, message: String },
     #[error("{url}: {message}")]
     Network { url: String, message: String },
     #[error("{url}: more than {limit} redirects (a redirect loop?)")]
@@ -199,6 +209,7 @@ impl Fetcher {
             .connect_timeout(options.connect_timeout)
             .timeout(options.timeout)
             .redirect(reqwest::redirect::Policy::limited(options.max_redirects))
+            .danger_accept_invalid_certs(options.accept_invalid_certs)
             .build()
             .map_err(|e| FetchError::Client(error_chain(&e)))?;
         Ok(Fetcher { client, options })
@@ -395,16 +406,17 @@ impl Fetcher {
                 message: error_chain(error),
             };
         }
+        let message = error_chain(error);
+        if message.contains("certificate") {
+            return FetchError::Tls { url, message };
+        }
+        if error.is_decode() {
+            return FetchError::BadResponse { url, message };
+        }
         if error.is_connect() {
-            return FetchError::Connect {
-                url,
-                message: error_chain(error),
-            };
+            return FetchError::Connect { url, message };
         }
-        FetchError::Network {
-            url,
-            message: error_chain(error),
-        }
+        FetchError::Network { url, message }
     }
 }
 
@@ -523,6 +535,12 @@ mod tests {
             content_type: "application/pdf".into(),
         };
         assert!(!not_html.is_retryable());
+        let tls = FetchError::Tls {
+            url: "u".into(),
+            message: "invalid peer certificate: UnknownIssuer".into(),
+        };
+        assert!(!tls.is_retryable());
+        assert!(tls.to_string().contains("accept_invalid_certs"));
     }
 
     #[test]

@@ -233,9 +233,24 @@ fn pick(route: &mut Route, query: &str) -> Option<Resp> {
     }
 }
 
+/// The runtime of the test servers: its own threads, so that what the servers measure
+/// (arrival times, concurrency) does not depend on how busy the crawler's runtime is.
+fn server_runtime() -> &'static tokio::runtime::Runtime {
+    static RT: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("test-server")
+            .enable_all()
+            .build()
+            .unwrap()
+    })
+}
+
 /// Starts a site on a fresh port.
 pub async fn start_site(name: &str, latency: Duration) -> Arc<SiteServer> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
     let addr = listener.local_addr().unwrap();
     let site = Arc::new(SiteServer {
         name: name.into(),
@@ -245,7 +260,8 @@ pub async fn start_site(name: &str, latency: Duration) -> Arc<SiteServer> {
         latency,
     });
     let app = Router::new().fallback(handle).with_state(site.clone());
-    tokio::spawn(async move {
+    server_runtime().spawn(async move {
+        let listener = tokio::net::TcpListener::from_std(listener).unwrap();
         let _ = axum::serve(listener, app).await;
     });
     site

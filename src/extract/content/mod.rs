@@ -362,7 +362,14 @@ fn choose(doc: &Html, analysis: &Analysis, rules: &ContentRules) -> Option<Choic
             container: Some(name.to_string()),
         });
     };
-    let top_score = score_of(top);
+    let deep_of = |id: NodeId| {
+        analysis
+            .stats
+            .get(&id)
+            .map(|s| s.deep_score * (1.0 - s.link_density()))
+            .unwrap_or(0.0)
+    };
+    let chosen_deep: f64 = nodes.iter().map(|id| deep_of(*id)).sum();
     let chosen_tokens: u32 = nodes.iter().map(|id| tokens_of(*id)).sum();
     for (id, name) in &containers {
         let id = *id;
@@ -378,7 +385,7 @@ fn choose(doc: &Html, analysis: &Analysis, rules: &ContentRules) -> Option<Choic
                 <= rules.knobs.container_max_growth * f64::from(chosen_tokens)
                     + f64::from(rules.knobs.container_slack_tokens)
         } else {
-            score_of(id) * rules.knobs.container_boost >= top_score
+            deep_of(id) * rules.knobs.container_boost >= chosen_deep
         };
         tracing::debug!(node = %describe(doc, id), name, inside, around, take, "container");
         if take {

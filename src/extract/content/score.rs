@@ -21,8 +21,10 @@ use super::ContentRules;
 pub struct Stat {
     pub text: Measure,
     pub link_tokens: u32,
-    /// Prose score gathered from runs in and below the element.
+    /// Prose score gathered from runs in and below the element, damped by distance.
     pub score: f64,
+    /// Undamped sum of the scores of every run in the subtree.
+    pub deep_score: f64,
 }
 
 impl Stat {
@@ -57,6 +59,7 @@ struct Open {
     block: bool,
     text: Measure,
     link_tokens: u32,
+    deep_score: f64,
 }
 
 #[derive(Default)]
@@ -74,11 +77,12 @@ pub fn analyze(doc: &Html, rules: &ContentRules) -> Analysis {
     // Token counts of the open <a> elements.
     let mut links: Vec<u32> = Vec::new();
 
-    let flush = |run: &mut Run, stack: &[Open], runs: &mut Vec<(NodeId, Run)>| {
+    let flush = |run: &mut Run, stack: &mut [Open], runs: &mut Vec<(NodeId, Run)>| {
         if run.text.tokens == 0 {
             return;
         }
-        if let Some(owner) = stack.iter().rev().find(|o| o.block) {
+        if let Some(owner) = stack.iter_mut().rev().find(|o| o.block) {
+            owner.deep_score += run_score(run, rules);
             runs.push((owner.id, std::mem::take(run)));
         } else {
             *run = Run::default();
@@ -100,7 +104,7 @@ pub fn analyze(doc: &Html, rules: &ContentRules) -> Analysis {
                         let name = el.name();
                         let block = dom::is_block_tag(name);
                         if block || name == "br" {
-                            flush(&mut run, &stack, &mut runs);
+                            flush(&mut run, &mut stack, &mut runs);
                         }
                         if name == "a" {
                             links.push(0);
@@ -110,6 +114,7 @@ pub fn analyze(doc: &Html, rules: &ContentRules) -> Analysis {
                             block,
                             text: Measure::default(),
                             link_tokens: 0,
+                            deep_score: 0.0,
                         });
                     }
                     Node::Text(t) => {
@@ -149,7 +154,7 @@ pub fn analyze(doc: &Html, rules: &ContentRules) -> Analysis {
                     continue;
                 }
                 if dom::is_block_tag(el.name()) {
-                    flush(&mut run, &stack, &mut runs);
+                    flush(&mut run, &mut stack, &mut runs);
                 }
                 if el.name() == "a" {
                     if let Some(tokens) = links.pop() {
@@ -163,6 +168,7 @@ pub fn analyze(doc: &Html, rules: &ContentRules) -> Analysis {
                 if let Some(parent) = stack.last_mut() {
                     parent.text.add(open.text);
                     parent.link_tokens += open.link_tokens;
+                    parent.deep_score += open.deep_score;
                 }
                 analysis.stats.insert(
                     open.id,
@@ -170,6 +176,7 @@ pub fn analyze(doc: &Html, rules: &ContentRules) -> Analysis {
                         text: open.text,
                         link_tokens: open.link_tokens,
                         score: 0.0,
+                        deep_score: open.deep_score,
                     },
                 );
             }
@@ -177,12 +184,7 @@ pub fn analyze(doc: &Html, rules: &ContentRules) -> Analysis {
     }
 
     for (owner, run) in runs {
-        if run.text.tokens < rules.knobs.min_run_tokens {
-            continue;
-        }
-        let link_share = f64::from(run.link_tokens) / f64::from(run.text.tokens);
-        let length_bonus = (f64::from(run.text.tokens) / 30.0).min(3.0);
-        let score = (1.0 + f64::from(run.text.punct) + length_bonus) * (1.0 - link_share);
+        let score = run_score(&run, rules);
         if score <= 0.0 {
             continue;
         }
@@ -196,4 +198,14 @@ pub fn analyze(doc: &Html, rules: &ContentRules) -> Analysis {
         }
     }
     analysis
+}
+
+/// The prose score of one run: punctuation and length, damped by its link share.
+fn run_score(run: &Run, rules: &ContentRules) -> f64 {
+    if run.text.tokens < rules.knobs.min_run_tokens {
+        return 0.0;
+    }
+    let link_share = f64::from(run.link_tokens) / f64::from(run.text.tokens);
+    let length_bonus = (f64::from(run.text.tokens) / 30.0).min(3.0);
+    (1.0 + f64::from(run.text.punct) + length_bonus) * (1.0 - link_share)
 }

@@ -307,7 +307,7 @@ fn strip_dateline(token: &str) -> &str {
 
 /// `方敏北京大学经济学院教授` → `方敏`.
 fn strip_affiliation<'a>(token: &'a str, rules: &MetaRules) -> &'a str {
-    if token.chars().count() <= 4 {
+    if token.chars().count() <= 4 || is_org(token, rules) {
         return token;
     }
     let mut cut = token.len();
@@ -640,17 +640,25 @@ pub fn read(
         match mark.kind {
             super::dom::MarkKind::Source if source.is_none() => {
                 let info = read_line(&mark.text, rules);
+                let labelled = !fields(&mark.text, rules).is_empty();
                 source = info.source.or_else(|| {
                     let t = strip_dates(&mark.text, rules);
-                    clean_source(&t, rules)
+                    (!labelled).then(|| clean_source(&t, rules)).flatten()
                 });
             }
             super::dom::MarkKind::RelAuthor | super::dom::MarkKind::Author if author.is_none() => {
                 let info = read_line(&mark.text, rules);
+                let labelled = !fields(&mark.text, rules).is_empty();
                 author = info.author.or_else(|| {
+                    if labelled {
+                        return None;
+                    }
                     let t = strip_dates(&mark.text, rules);
                     let names = parse_names(&t, rules, false);
-                    (names.len() <= 4).then(|| join_names(&names)).flatten()
+                    // A class name alone is weak evidence: only short personal names.
+                    let strict = mark.kind == super::dom::MarkKind::Author;
+                    let plausible = names.iter().all(|n| !strict || n.chars().count() <= 3);
+                    (names.len() <= 4 && plausible).then(|| join_names(&names)).flatten()
                 });
                 if author.is_some() && outlet.is_none() {
                     outlet = info.outlet;

@@ -1,1 +1,353 @@
+//! Spam-stage tests on invented pages (tests/fixtures/spam), in the encodings real
+//! county sites use.
+
 use super::*;
+use crate::extract::clean::{clean, CleanRules};
+
+fn spam_rules() -> SpamRules {
+    SpamRules::compile(&[RuleSource {
+        name: "spam.toml".into(),
+        text: include_str!("../../../config/rules/spam.toml").into(),
+    }])
+    .expect("built-in spam rules compile")
+}
+
+fn clean_rules() -> CleanRules {
+    CleanRules::compile(&[RuleSource {
+        name: "clean.toml".into(),
+        text: include_str!("../../../config/rules/clean.toml").into(),
+    }])
+    .expect("built-in clean rules compile")
+}
+
+fn decode(bytes: &[u8], label: &str) -> String {
+    let encoding = encoding_rs::Encoding::for_label(label.as_bytes()).expect("known label");
+    encoding.decode(bytes).0.into_owned()
+}
+
+const COUNTY_GBK: &[u8] = include_bytes!("../../../tests/fixtures/spam/county-article.gbk.html");
+const TRADITIONAL_BIG5: &[u8] =
+    include_bytes!("../../../tests/fixtures/spam/traditional-page.big5.html");
+const LOTTERY_NEWS: &str = include_str!("../../../tests/fixtures/spam/lottery-policy-news.html");
+const PARASITE: &str = include_str!("../../../tests/fixtures/spam/parasite-page.html");
+
+struct Run {
+    doc: Html,
+    report: SpamReport,
+}
+
+fn run(source: &str, url: &str) -> Run {
+    let rules = spam_rules();
+    let mut doc = Html::parse_document(source);
+    let base = Url::parse(url).ok();
+    let report = remove_spam(&mut doc, source, base.as_ref(), &rules);
+    Run { doc, report }
+}
+
+fn text_of(doc: &Html) -> String {
+    compact_text(doc.tree.root(), usize::MAX)
+}
+
+fn reasons(report: &SpamReport) -> Vec<&str> {
+    report.removals.iter().map(|r| r.reason.as_str()).collect()
+}
+
+fn removal<'a>(report: &'a SpamReport, reason: &str) -> &'a SpamRemoval {
+    report
+        .removals
+        .iter()
+        .find(|r| r.reason == reason)
+        .unwrap_or_else(|| panic!("no {reason} removal in {:#?}", report.removals))
+}
+
+#[test]
+fn county_page_every_structural_signal() {
+    let source = decode(COUNTY_GBK, "gbk");
+    let Run { doc, report } = run(&source, "http://www.qinghe.gov.cn/zwgk/zwdt/2.html");
+    let text = text_of(&doc);
+
+    let hidden = removal(&report, "lexicon_hidden_block");
+    assert!(hidden.text.contains("安徽快3计划"), "{hidden:?}");
+    assert!(hidden.detail.contains("off-screen"), "{hidden:?}");
+
+    let marquee = removal(&report, "marquee");
+    assert!(marquee.text.contains("北京赛车pk10"), "{marquee:?}");
+
+    // The written text is decoded from \u escapes before matching and reporting.
+    let written = removal(&report, "document_write");
+    assert!(written.text.contains("百家乐真人娱乐城"), "{written:?}");
+    assert!(
+        written.detail.contains("www.bet-win.example"),
+        "{written:?}"
+    );
+
+    let tail = removal(&report, "after_html_end");
+    assert_eq!(tail.text, "安徽快3计划在线");
+    assert!(!tail.detail.contains("not found"), "{tail:?}");
+
+    // A class hidden by the page's own <style> rule.
+    assert!(
+        report
+            .removals
+            .iter()
+            .any(|r| r.reason == "lexicon_hidden_block" && r.text.contains("葡京娱乐")),
+        "{:#?}",
+        report.removals
+    );
+
+    for gone in ["安徽快3计划", "北京赛车", "葡京娱乐", "安徽快3计划在线"] {
+        assert!(!text.contains(gone), "{gone} is still in the page");
+    }
+    // The article is untouched, including the sentence about 打击坑农害农.
+    for kept in [
+        "9月11日，清河县召开秋季农业生产工作推进会",
+        "严厉打击坑农害农行为",
+        "作了交流发言",
+    ] {
+        assert!(text.contains(kept), "{kept} was removed");
+    }
+    assert!(report
+        .removals
+        .iter()
+        .all(|r| r.text.chars().count() <= REPORT_MAX_CHARS));
+    assert!(!is_spam_page(&report, &PageMeta::default(), &spam_rules()));
+}
+
+#[test]
+fn county_page_spam_then_clean_leaves_the_article() {
+    let source = decode(COUNTY_GBK, "gbk");
+    let Run { mut doc, .. } = run(&source, "http://www.qinghe.gov.cn/zwgk/zwdt/2.html");
+    let report = clean(&mut doc, &clean_rules());
+    let text = text_of(&doc);
+    for gone in [
+        "请输入关键字",
+        "办事服务",
+        "当前位置",
+        "字号",
+        "收藏",
+        "关闭窗口",
+        "分享到",
+        "上一篇",
+        "网站地图",
+        "主办",
+        "ICP备",
+        "政府网站标识码",
+        "技术支持",
+        "_hmt",
+    ] {
+        assert!(
+            !text.contains(gone),
+            "{gone} survived cleaning: {:#?}",
+            report.samples
+        );
+    }
+    for kept in [
+        "清河县召开秋季农业生产工作推进会",
+        "确保颗粒归仓",
+        "保障农民群众合法权益",
+        "作了交流发言",
+    ] {
+        assert!(
+            text.contains(kept),
+            "{kept} was cleaned away: {:#?}",
+            report.samples
+        );
+    }
+}
+
+#[test]
+fn simplified_spam_line_on_traditional_page() {
+    let source = decode(TRADITIONAL_BIG5, "big5");
+    // Big5 has no 计 or 线: the spam line arrives as character references.
+    assert!(source.contains("湖北快3&#35745;划在&#32447;"));
+    let Run { doc, report } = run(&source, "http://www.nanshan.gov.cn/xw/1.html");
+    let mismatch = removal(&report, "script_mismatch");
+    assert_eq!(mismatch.text, "湖北快3计划在线");
+    assert!(
+        mismatch.detail.contains("simplified-script line"),
+        "{mismatch:?}"
+    );
+    let text = text_of(&doc);
+    assert!(!text.contains("湖北快3"));
+    // A simplified caption without any term is an editing slip, not spam.
+    assert!(text.contains("图为游客在茶园采茶"));
+    assert!(text.contains("讓更多群眾共享發展成果"));
+    assert_eq!(report.removals.len(), 1, "{:#?}", report.removals);
+}
+
+#[test]
+fn the_seed_pattern_after_html_end_on_a_traditional_page() {
+    // The Ya'an seed: a simplified 快3 line after </html> on a traditional page.
+    let source = "<html><body><p>雅安市扶貧工作形成全維度、多層次、主體化格局，這是記者從市扶貧開發局獲悉的。為了抑制返貧風險、實現高質量穩定脫貧，我市按照收入標準對已脫貧人口進行分類監測。</p>\
+                  <div>政府網站標識碼5118000022</div></body></html>\n安徽快3计划在线\n";
+    let Run { doc, report } = run(source, "http://www.yaan.gov.cn/x.html");
+    let tail = removal(&report, "after_html_end");
+    assert_eq!(tail.text, "安徽快3计划在线");
+    assert!(!text_of(&doc).contains("安徽快3"));
+    assert!(text_of(&doc).contains("政府網站標識碼5118000022"));
+}
+
+#[test]
+fn tail_merged_into_the_last_text_node_is_cut_exactly() {
+    let source = "<html><body><div>正文内容</div>页面底部说明</body></html>时时彩计划";
+    let Run { doc, report } = run(source, "http://www.example.gov.cn/");
+    assert_eq!(reasons(&report), ["after_html_end"]);
+    let text = text_of(&doc);
+    assert!(text.ends_with("页面底部说明"), "{text}");
+}
+
+#[test]
+fn lottery_policy_news_loses_nothing() {
+    let Run { doc, report } = run(LOTTERY_NEWS, "http://mzt.dongjiang.gov.cn/flcp/1.html");
+    assert!(report.removals.is_empty(), "{:#?}", report.removals);
+    assert!(report.page.title_terms.is_empty());
+    assert!(!is_spam_page(&report, &PageMeta::default(), &spam_rules()));
+    let text = text_of(&doc);
+    for kept in [
+        "严厉打击非法时时彩网络赌博",
+        "福利彩票公益金使用情况公告",
+        "棋牌室管理",
+        "时时彩、百家乐等网络赌博活动",
+        "中国福利彩票快3游戏规则解读",
+    ] {
+        assert!(text.contains(kept), "{kept} was removed");
+    }
+}
+
+#[test]
+fn parasite_page_is_a_spam_page() {
+    let Run { report, .. } = run(PARASITE, "http://www.lvling-tea.example/");
+    // Title and keywords are written as character references; the parser decodes them.
+    assert_eq!(report.page.title.as_deref(), Some("北京赛车pk10开奖直播"));
+    assert!(
+        report.page.title_terms.iter().any(|t| t == "北京赛车"),
+        "{:?}",
+        report.page
+    );
+    assert!(!report.page.meta_terms.is_empty());
+    assert!(report.page.spam_headings >= 4, "{:?}", report.page);
+    assert!(is_spam_page(&report, &PageMeta::default(), &spam_rules()));
+}
+
+#[test]
+fn meta_fields_alone_can_tip_the_verdict() {
+    // A page whose DOM the scan could not judge, but whose metadata (from the meta stage)
+    // is promotion, with spam headings.
+    let report = SpamReport {
+        removals: Vec::new(),
+        page: PageSignals {
+            headings: 3,
+            spam_headings: 3,
+            ..PageSignals::default()
+        },
+    };
+    let meta = PageMeta {
+        title: Some("澳门百家乐真人娱乐城官网".into()),
+        ..PageMeta::default()
+    };
+    assert!(is_spam_page(&report, &meta, &spam_rules()));
+    let news = PageMeta {
+        title: Some("警方破获特大百家乐网络赌博案".into()),
+        ..PageMeta::default()
+    };
+    let plain = SpamReport::default();
+    assert!(!is_spam_page(&plain, &news, &spam_rules()));
+}
+
+#[test]
+fn long_paragraph_with_terms_is_never_cut() {
+    let para = "近年来，部分不法分子利用境外网站开设百家乐、时时彩等网络赌博平台，诱骗群众参与，\
+                社区内的棋牌室管理也存在薄弱环节。县公安局提醒广大群众，切勿轻信所谓开户送彩金的宣传。";
+    let source =
+        format!("<html><body><div class='content'><p>{para}</p><p>{para}</p></div></body></html>");
+    let Run { doc, report } = run(&source, "http://www.example.gov.cn/");
+    assert!(report.removals.is_empty(), "{:#?}", report.removals);
+    assert_eq!(text_of(&doc).matches("切勿轻信").count(), 2);
+}
+
+#[test]
+fn visible_short_spam_link_and_foreign_cluster() {
+    let source = "<html><body>\
+        <div class='content'><p>县政府召开常务会议，研究部署今年秋冬季农业生产和防汛抗旱工作，会议强调要压实各级责任。</p></div>\
+        <div class='links'><a href='http://a.example/'>重庆时时彩开奖</a> <a href='http://b.example/'>彩票走势图</a> <a href='http://c.example/'>双色球开奖结果</a> <a href='http://d.example/'>足彩推荐</a></div>\
+        <p><a href='http://e.example/'>真人娱乐城</a></p>\
+        <div class='friend'><a href='http://www.gov.cn/'>中国政府网</a> <a href='http://www.hebei.gov.cn/'>河北省人民政府</a> <a href='http://www.xinhuanet.com/'>新华网</a></div>\
+        </body></html>";
+    let Run { doc, report } = run(source, "http://www.example.gov.cn/a.html");
+    assert_eq!(
+        reasons(&report),
+        ["foreign_link_cluster", "lexicon_short_block"],
+        "{:#?}",
+        report.removals
+    );
+    let text = text_of(&doc);
+    assert!(
+        text.contains("中国政府网"),
+        "friendly links to other government sites stay"
+    );
+    assert!(!text.contains("真人娱乐城"));
+}
+
+#[test]
+fn hidden_wrapper_opened_by_document_write() {
+    let source = "<html><body><p>正文第一段，内容较长，说明会议的时间、地点和参加人员，以及会议的主要议程。</p>\
+        <script>document.write(\"<div style='display:none'>\");</script>\
+        <a href='http://x.example/'>幸运飞艇</a><a href='http://y.example/'>极速赛车</a>\
+        <script>document.write(\"</div>\");</script>\
+        <p>正文第二段。</p></body></html>";
+    let Run { doc, report } = run(source, "http://www.example.gov.cn/a.html");
+    assert!(
+        report
+            .removals
+            .iter()
+            .any(|r| r.reason == "lexicon_hidden_block" && r.detail.contains("document.write")),
+        "{:#?}",
+        report.removals
+    );
+    assert!(!text_of(&doc).contains("幸运飞艇"));
+}
+
+#[test]
+fn unescape_and_entities_are_decoded() {
+    assert_eq!(percent_unescape("%u65F6%u65F6%u5F69"), "时时彩");
+    assert_eq!(decode_entities("&#24425;&#x7968;&amp;x"), "彩票&x");
+    assert_eq!(
+        js_string_arguments("'a' + \"\\u5F69\" + unescape('%u7968'));"),
+        "a彩票"
+    );
+    assert_eq!(site_key("www.qinghe.gov.cn"), "qinghe.gov.cn");
+    assert_eq!(site_key("caipiao.163.com"), "163.com");
+}
+
+#[test]
+fn rules_reject_bad_tiers_and_pairs() {
+    let bad = |text: &str| {
+        SpamRules::compile(&[RuleSource {
+            name: "user spam.toml".into(),
+            text: text.into(),
+        }])
+        .is_err()
+    };
+    assert!(bad(
+        "[[terms]]\nname = \"x\"\ntier = \"medium\"\nwords = [\"a\"]\n"
+    ));
+    assert!(bad("[script]\npairs = \"们們 这\"\n"));
+    assert!(!bad(
+        "[[terms]]\nname = \"x\"\ntier = \"strong\"\nwords = [\"abc\"]\n"
+    ));
+}
+
+#[test]
+fn deep_nesting_does_not_overflow() {
+    let depth = 20_000;
+    let mut html = String::from("<html><body>");
+    for _ in 0..depth {
+        html.push_str("<div>");
+    }
+    html.push_str(
+        "<span style='display:none'><a href='http://x.example/'>时时彩计划</a></span>正文",
+    );
+    let Run { doc, report } = run(&html, "http://www.example.gov.cn/");
+    assert_eq!(reasons(&report), ["lexicon_hidden_block"]);
+    assert_eq!(text_of(&doc), "正文");
+}
