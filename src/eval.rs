@@ -1200,6 +1200,9 @@ pub fn render_report(scores: &Scores, worst: usize) -> String {
                     (format!("{p:.3}"), format!("{r:.3}"), format!("{f:.3}"))
                 });
             let mut note = row.note.clone().unwrap_or_default();
+            if let (None, Some(hint)) = (&row.note, row.body.and_then(body_hint)) {
+                note.push_str(hint);
+            }
             if row.fffd {
                 note.push_str(" U+FFFD/mojibake");
             }
@@ -1219,6 +1222,19 @@ pub fn render_report(scores: &Scores, worst: usize) -> String {
         }
     }
     out
+}
+
+/// A first guess at what went wrong with a poorly scored body.
+fn body_hint((precision, recall, f1): (f64, f64, f64)) -> Option<&'static str> {
+    if f1 >= 0.9 {
+        None
+    } else if precision + 0.1 < recall {
+        Some("extra text (low precision)")
+    } else if recall + 0.1 < precision {
+        Some("text missing (low recall)")
+    } else {
+        Some("wrong block")
+    }
 }
 
 /// Pages ordered worst first: by body F1 (pages without body truth last), then by the

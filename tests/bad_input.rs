@@ -237,3 +237,27 @@ fn deeply_nested_inline_and_unclosed_tags_complete() {
     let run = run_on_file(file.path());
     assert_orderly(&run, "100 000 nested inline elements");
 }
+
+#[test]
+fn deeply_nested_tables_and_spans_complete() {
+    // Text collection and block scoring walk these trees; recursion would overflow.
+    let depth = 20_000;
+    let tables = format!(
+        "<html><head><meta charset=\"utf-8\"><title>表格</title></head><body>{}<p>县政府召开常务会议，研究部署有关工作。</p>{}</body></html>",
+        "<table><tr><td>".repeat(depth),
+        "</td></tr></table>".repeat(depth)
+    );
+    let spans = format!(
+        "<html><head><meta charset=\"utf-8\"><title>嵌套</title></head><body><p>{}县政府召开常务会议，研究部署有关工作。{}</p></body></html>",
+        "<span>".repeat(100_000),
+        "</span>".repeat(100_000)
+    );
+    for (what, page) in [
+        ("20 000 nested tables", tables),
+        ("100 000 nested spans", spans),
+    ] {
+        let file = temp_file(page.as_bytes());
+        let run = run_on_file(file.path());
+        assert_orderly(&run, what);
+    }
+}

@@ -167,7 +167,11 @@ fn run(sets: &[&str]) -> Option<Vec<Row>> {
         let cleaned = clean(&mut doc, &clean_rules);
         let elapsed = started.elapsed();
         if elapsed.as_millis() > 200 {
-            println!("slow: {} took {elapsed:?} in spam + clean ({} bytes)", page.id, bytes.len());
+            println!(
+                "slow: {} took {elapsed:?} in spam + clean ({} bytes)",
+                page.id,
+                bytes.len()
+            );
         }
         if std::env::var("CLEAN_TRACE").is_ok_and(|v| page.id.contains(&v)) {
             for (rule, text) in &cleaned.samples {
@@ -353,4 +357,110 @@ fn benchmark_pages_no_false_spam_and_clean_keeps_body_text() {
         "clean keeps only {:.2}% of the benchmark body text",
         share * 100.0
     );
+}
+
+/// The whole pipeline on the invented fixtures: spam reported on the article, the
+/// parasite page refused as a spam page.
+#[test]
+fn extractor_reports_spam_and_refuses_spam_pages() {
+    use gazette::{Extractor, NotArticleKind, Outcome, RawPage};
+    let extractor = Extractor::builtin().expect("built-in rules compile");
+    let page = |bytes: &[u8], url: &str, content_type: &str| RawPage {
+        bytes: bytes.to_vec(),
+        url: Url::parse(url).ok(),
+        content_type: Some(content_type.to_string()),
+        ..RawPage::default()
+    };
+    let county = page(
+        include_bytes!("fixtures/spam/county-article.gbk.html"),
+        "http://www.qinghe.gov.cn/zwgk/zwdt/2.html",
+        "text/html",
+    );
+    match extractor.process(&county).expect("extraction runs") {
+        Outcome::Article(article) => {
+            let reasons: Vec<&str> = article.spam.iter().map(|s| s.reason.as_str()).collect();
+            for reason in [
+                "after_html_end",
+                "document_write",
+                "marquee",
+                "lexicon_hidden_block",
+            ] {
+                assert!(
+                    reasons.contains(&reason),
+                    "{reason} missing from {reasons:?}"
+                );
+            }
+            for gone in ["快3", "北京赛车", "百家乐", "葡京", "ICP备", "当前位置"] {
+                assert!(
+                    !article.text.contains(gone),
+                    "{gone} in the article text:\n{}",
+                    article.text
+                );
+            }
+        }
+        other => panic!("the county page is an article: {other:?}"),
+    }
+    let parasite = page(
+        include_bytes!("fixtures/spam/parasite-page.html"),
+        "http://www.lvling-tea.example/",
+        "text/html",
+    );
+    match extractor.process(&parasite).expect("extraction runs") {
+        Outcome::NotArticle(not) => assert_eq!(not.kind, NotArticleKind::SpamPage, "{not:?}"),
+        other => panic!("the parasite page is spam: {other:?}"),
+    }
+    let news = page(
+        include_bytes!("fixtures/spam/lottery-policy-news.html"),
+        "http://mzt.dongjiang.gov.cn/flcp/1.html",
+        "text/html; charset=utf-8",
+    );
+    match extractor.process(&news).expect("extraction runs") {
+        Outcome::Article(article) => {
+            assert!(article.spam.is_empty(), "{:#?}", article.spam);
+            assert!(
+                article.text.contains("严厉打击利用互联网非法销售彩票"),
+                "{}",
+                article.text
+            );
+        }
+        other => panic!("the lottery policy news is an article: {other:?}"),
+    }
+}
+
+/// The whole pipeline on the real corpus: spam reported only on the parasite page.
+#[test]
+fn extractor_on_corpus_reports_no_false_spam() {
+    use gazette::{Extractor, NotArticleKind, Outcome, RawPage};
+    let Some(root) = shared_root() else {
+        eprintln!("shared corpus not found (../shared): skipping");
+        return;
+    };
+    let extractor = Extractor::builtin().expect("built-in rules compile");
+    let mut failures = Vec::new();
+    for page in pages(&root, &["corpus/gov", "corpus/zh-news"]) {
+        let bytes = std::fs::read(&page.html).expect("read page");
+        let raw = RawPage {
+            bytes,
+            url: page.url.clone(),
+            ..RawPage::default()
+        };
+        let (spam, spam_page, what) = match extractor.process(&raw) {
+            Ok(Outcome::Article(a)) => (a.spam.clone(), false, "article".to_string()),
+            Ok(Outcome::NotArticle(n)) => (
+                n.spam.clone(),
+                n.kind == NotArticleKind::SpamPage,
+                format!("not article: {:?}", n.kind),
+            ),
+            Err(e) => (Vec::new(), false, format!("error: {e}")),
+        };
+        println!("{:<40} {what:<28} spam {}", page.id, spam.len());
+        for s in &spam {
+            println!("      {} [{}] {}", s.reason, s.detail, s.text);
+        }
+        let expected_spam_page = page.id == SPAM_PAGE;
+        if spam_page != expected_spam_page || (!expected_spam_page && !spam.is_empty()) {
+            failures.push(format!("{}: {what}, {} spam removals", page.id, spam.len()));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
 }

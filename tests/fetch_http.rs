@@ -131,6 +131,14 @@ fn app() -> Router {
                 html(Body::from_stream(chunks))
             }),
         )
+        .route(
+            "/gzip",
+            get(|| async { gzipped(article_html("压缩传输", "utf-8").as_bytes()) }),
+        )
+        .route(
+            "/gzip-bomb",
+            get(|| async { gzipped(&vec![b' '; 8 * 1024 * 1024]) }),
+        )
         .route("/etag", get(etag_page))
         .route("/rivers", get(|| async { status_page(StatusCode::PRECONDITION_FAILED, RIVERS_STUB) }))
         .route(
@@ -175,6 +183,19 @@ fn app() -> Router {
                 .to_string();
             html(format!("<html><body><p>UA={ua}</p></body></html>"))
         }))
+}
+
+/// A gzip-encoded HTML response.
+fn gzipped(bytes: &[u8]) -> Response {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(bytes).expect("gzip");
+    let body = encoder.finish().expect("gzip");
+    Response::builder()
+        .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
+        .header(header::CONTENT_ENCODING, "gzip")
+        .body(Body::from(body))
+        .expect("response")
 }
 
 /// 304 when the client sends the current validators, the page otherwise.
@@ -439,6 +460,22 @@ async fn bodies_over_the_limit_are_refused() {
         .await
         .expect("big page");
     assert!(page.bytes.len() > 1024 * 1024);
+}
+
+#[tokio::test]
+async fn gzip_is_decompressed_and_the_limit_counts_decompressed_bytes() {
+    let addr = serve().await;
+    let f = fetcher_with(|o| o.max_bytes = 1024 * 1024);
+    let page = f.fetch_page(&url(addr, "/gzip")).await.expect("gzip page");
+    assert!(String::from_utf8(page.bytes)
+        .expect("utf-8")
+        .contains("压缩传输"));
+    // 8 MB of spaces compress to a few KB: the limit must apply after decompression.
+    let err = f
+        .fetch_page(&url(addr, "/gzip-bomb"))
+        .await
+        .expect_err("bomb");
+    assert!(matches!(err, FetchError::TooLarge { .. }), "{err:?}");
 }
 
 #[tokio::test]

@@ -529,10 +529,22 @@ fn summarize(
     let start_urls: Vec<String> = site
         .map(|s| s.start_urls.iter().map(|u| u.to_string()).collect())
         .unwrap_or_default();
-    let robots_forbidden = report
-        .urls
+    // An unreachable robots.txt (or one answering 5xx) disallows the host for the pass:
+    // that is a network failure, not the site forbidding the crawl.
+    let robots_unreachable = report
+        .robots
         .iter()
-        .any(|e| e.result == "robots_disallowed" && start_urls.contains(&e.url));
+        .any(|(_, status)| status.starts_with("unreachable"));
+    if robots_unreachable {
+        *errors_by_kind
+            .entry("robots_unreachable".into())
+            .or_default() += 1;
+    }
+    let robots_forbidden = !robots_unreachable
+        && report
+            .urls
+            .iter()
+            .any(|e| e.result == "robots_disallowed" && start_urls.contains(&e.url));
     // A pass that got nothing useful but errors failed, whatever the crawl calls it.
     let useful = c.list_pages
         + c.feeds
@@ -542,6 +554,8 @@ fn summarize(
         + c.not_modified;
     let (outcome, succeeded) = if report.outcome == "failed" {
         ("failed".to_string(), false)
+    } else if useful == 0 && robots_unreachable {
+        ("unreachable".to_string(), false)
     } else if useful == 0 && c.blocked > 0 {
         ("blocked".to_string(), false)
     } else if useful == 0 && robots_forbidden {

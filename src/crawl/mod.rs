@@ -253,6 +253,15 @@ fn column_of(url: &Url) -> String {
     }
 }
 
+/// Runs blocking state work (SQLite) without stalling the async workers that drive the
+/// network (a stalled worker delays requests and breaks the host's pacing).
+fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        _ => f(),
+    }
+}
+
 fn now_rfc3339() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
@@ -520,15 +529,17 @@ impl Crawler {
                 _ = self.stop.stopped(), if !self.stop.is_stopped() => continue,
             };
             match joined {
-                Some(Ok(result)) => self.handle_result(
-                    &ctx,
-                    &pass,
-                    result,
-                    &mut report,
-                    &mut frontier,
-                    &mut traps,
-                    &mut seen,
-                )?,
+                Some(Ok(result)) => blocking(|| {
+                    self.handle_result(
+                        &ctx,
+                        &pass,
+                        result,
+                        &mut report,
+                        &mut frontier,
+                        &mut traps,
+                        &mut seen,
+                    )
+                })?,
                 Some(Err(e)) => warn!(site = %site.name, error = %e, "a page task failed"),
                 None => break,
             }
@@ -888,7 +899,8 @@ impl Crawler {
             return Robots::allow_all(0);
         };
         let result = {
-            let _permit = self.hosts.acquire(key).await;
+            let permit = self.hosts.acquire(key).await;
+            permit.sending();
             tokio::select! {
                 r = fetch_raw(&self.raw, &url, 512 * 1024) => Some(r),
                 _ = self.stop.stopped() => None,
@@ -948,7 +960,7 @@ impl Crawler {
         if !robots.allowed(&url) {
             return PageResult::new(item, PageOutcome::RobotsDisallowed);
         }
-        let previous = self.state.get(&item.url).ok().flatten();
+        let previous = blocking(|| self.state.get(&item.url).ok().flatten());
         let validators = previous
             .as_ref()
             .filter(|p| matches!(p.status.as_str(), "article" | "list" | "not_article"))
@@ -963,13 +975,11 @@ impl Crawler {
         let fetched = loop {
             tries += 1;
             let attempt = async {
-                let _permit = self.hosts.acquire(&key).await;
+                let permit = self.hosts.acquire(&key).await;
                 if let Some(reason) = self.hosts.blocked(&key) {
-                    return Err(FetchError::Network {
-                        url: item.url.clone(),
-                        message: format!("host blocked: {reason}"),
-                    });
+                    return Ok(Got::HostBlocked(reason));
                 }
+                permit.sending();
                 if item.kind == "feed" {
                     return match fetch_raw(&self.raw, &url, self.config.fetch.max_bytes).await {
                         Ok(r) if (200..300).contains(&r.status) => Ok(Got::Feed(r)),
@@ -1034,6 +1044,12 @@ impl Crawler {
             }
         };
         let page = match fetched {
+            Got::HostBlocked(reason) => {
+                return PageResult::new(
+                    item,
+                    PageOutcome::Blocked(format!("host paused for this pass: {reason}")),
+                )
+            }
             Got::Feed(feed) => {
                 let body = discover::maybe_gunzip(&feed.body, self.config.fetch.max_bytes);
                 let text = String::from_utf8_lossy(&body);
@@ -1211,6 +1227,8 @@ fn robots_status(robots: &Robots) -> String {
 
 /// What one fetch attempt got.
 enum Got {
+    /// The host was found blocked once this request's turn came.
+    HostBlocked(String),
     Page(RawPage),
     NotModified,
     Feed(RawResponse),

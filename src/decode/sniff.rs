@@ -24,6 +24,7 @@ const EXTRA_LABELS: &[(&str, &str)] = &[
     ("ms950", "big5"),
     ("big-5", "big5"),
     ("utf-8n", "utf-8"),
+    ("utf8mb4", "utf-8"),
 ];
 
 /// The encoding a label names, as gazette decodes it: the GB2312/GBK family becomes
@@ -375,6 +376,7 @@ mod tests {
         assert_eq!(resolve_label(b"big5"), Some(BIG5));
         assert_eq!(resolve_label(b"big5hkscs"), Some(BIG5));
         assert_eq!(resolve_label(b"utf8"), Some(UTF_8));
+        assert_eq!(resolve_label(b"UTF8MB4"), Some(UTF_8));
         assert_eq!(
             resolve_label(b"iso-2022-kr"),
             None,

@@ -732,7 +732,7 @@ impl DomStats {
 }
 
 /// (visible chars, prose chars) of one text node.
-fn measure_text(text: &str, prose_min_chars: usize) -> (u32, u32) {
+pub(crate) fn measure_text(text: &str, prose_min_chars: usize) -> (u32, u32) {
     let mut chars = 0u32;
     let mut stops = 0u32;
     let mut commas = 0u32;

@@ -96,6 +96,8 @@ pub enum ExtractError {
     Binary(String),
     #[error("the input is {size} bytes, over the {limit}-byte limit")]
     TooLarge { size: usize, limit: usize },
+    #[error("the input nests elements about {depth} levels deep (limit {limit}); no real page does, and parsing it would stall")]
+    TooDeep { depth: usize, limit: usize },
 }
 
 /// Settings of one extraction run, shared by all pages.
@@ -247,7 +249,153 @@ fn check_input(bytes: &[u8], max_bytes: usize) -> Result<(), ExtractError> {
     if let Some(kind) = decode::binary_signature(bytes) {
         return Err(ExtractError::Binary(kind.to_string()));
     }
+    let depth = nesting_estimate(bytes, MAX_NESTING + 1);
+    if depth > MAX_NESTING {
+        return Err(ExtractError::TooDeep {
+            depth,
+            limit: MAX_NESTING,
+        });
+    }
     Ok(())
+}
+
+/// Pages nested deeper than this are refused: the HTML tree builder's scope checks grow
+/// with depth squared, so 100 000 nested `<div>`s take minutes (a cheap denial of service).
+/// Real pages, even with many unclosed `<font>` tags, stay far below.
+pub const MAX_NESTING: usize = 2000;
+
+/// Elements that never hold children or that the parser closes implicitly, so they do
+/// not add to the nesting depth.
+const NON_NESTING: &[&[u8]] = &[
+    b"area",
+    b"base",
+    b"br",
+    b"col",
+    b"colgroup",
+    b"dd",
+    b"dt",
+    b"embed",
+    b"hr",
+    b"html",
+    b"head",
+    b"body",
+    b"img",
+    b"input",
+    b"li",
+    b"link",
+    b"meta",
+    b"option",
+    b"p",
+    b"param",
+    b"rp",
+    b"rt",
+    b"source",
+    b"tbody",
+    b"td",
+    b"tfoot",
+    b"th",
+    b"thead",
+    b"tr",
+    b"track",
+    b"wbr",
+    b"!doctype",
+];
+
+/// A byte-level estimate of the deepest element nesting, stopping early at `stop_at`.
+/// Counts open minus close tags, skipping comments, scripts and styles; works on any
+/// ASCII-compatible encoding without decoding.
+fn nesting_estimate(bytes: &[u8], stop_at: usize) -> usize {
+    let lower_starts = |at: usize, pat: &[u8]| {
+        bytes.len() >= at + pat.len() && bytes[at..at + pat.len()].eq_ignore_ascii_case(pat)
+    };
+    let find_from = |from: usize, pat: &[u8]| {
+        (from..bytes.len().saturating_sub(pat.len() - 1)).find(|&i| lower_starts(i, pat))
+    };
+    let (mut depth, mut deepest, mut i) = (0usize, 0usize, 0usize);
+    while let Some(offset) = memchr_lt(&bytes[i..]) {
+        i += offset + 1;
+        if lower_starts(i, b"!--") {
+            i = find_from(i + 3, b"-->").map_or(bytes.len(), |end| end + 3);
+            continue;
+        }
+        let closing = bytes.get(i) == Some(&b'/');
+        let name_start = if closing { i + 1 } else { i };
+        let name_len = bytes[name_start..]
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'!')
+            .count();
+        if name_len == 0 {
+            continue;
+        }
+        let name = &bytes[name_start..name_start + name_len];
+        let tag_end = bytes[name_start..]
+            .iter()
+            .position(|&b| b == b'>')
+            .map_or(bytes.len(), |p| name_start + p);
+        let self_closing = tag_end > 0 && bytes.get(tag_end - 1) == Some(&b'/');
+        i = tag_end.min(bytes.len());
+        if NON_NESTING.iter().any(|n| name.eq_ignore_ascii_case(n)) {
+            continue;
+        }
+        if closing {
+            depth = depth.saturating_sub(1);
+        } else if name.eq_ignore_ascii_case(b"script") || name.eq_ignore_ascii_case(b"style") {
+            let close: &[u8] = if name.eq_ignore_ascii_case(b"script") {
+                b"</script"
+            } else {
+                b"</style"
+            };
+            i = find_from(i, close).unwrap_or(bytes.len());
+        } else if !self_closing {
+            depth += 1;
+            deepest = deepest.max(depth);
+            if deepest >= stop_at {
+                break;
+            }
+        }
+    }
+    deepest
+}
+
+fn memchr_lt(bytes: &[u8]) -> Option<usize> {
+    bytes.iter().position(|&b| b == b'<')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nesting_estimate_counts_containers_only() {
+        let page = b"<html><head><script>if (a<b) {}</script></head><body><div><p>x<p>y<br><img src=a /><div><span>z</span></div></div><!-- <div><div> --></body></html>";
+        assert_eq!(nesting_estimate(page, usize::MAX), 3);
+        let deep = "<div>".repeat(10_000);
+        assert_eq!(nesting_estimate(deep.as_bytes(), 5000), 5000);
+    }
+
+    #[test]
+    fn real_pages_stay_far_below_the_nesting_limit() {
+        let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
+        let dirs = ["corpus/gov/pages", "corpus/zh-news/pages", "eval/aeb/pages"];
+        let mut deepest = (0, String::new());
+        for dir in dirs.iter().map(|d| shared.join(d)) {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                eprintln!("skipping: {} is absent", dir.display());
+                continue;
+            };
+            for path in entries.flatten().map(|e| e.path()) {
+                if path.extension().is_some_and(|e| e == "html") {
+                    let bytes = std::fs::read(&path).unwrap();
+                    let depth = nesting_estimate(&bytes, usize::MAX);
+                    if depth > deepest.0 {
+                        deepest = (depth, path.display().to_string());
+                    }
+                }
+            }
+        }
+        eprintln!("deepest real page: {deepest:?}");
+        assert!(deepest.0 < MAX_NESTING / 4, "{deepest:?}");
+    }
 }
 
 /// Lower-case hex SHA-256.

@@ -21,7 +21,8 @@ use url::Url;
 
 use crate::article::SpamRemoval;
 use crate::extract::clean::{
-    compact_text, hidden_reason, hidden_style, is_blank, is_invisible_tag, DomStats, TextCache,
+    compact_text, hidden_reason, hidden_style, is_blank, is_invisible_tag, measure_text, DomStats,
+    TextCache,
 };
 use crate::extract::meta::PageMeta;
 use crate::rules::{RuleSource, RulesError};
@@ -376,6 +377,10 @@ pub struct PageSignals {
     /// h1–h3 headings with text, and how many of them carry strong terms.
     pub headings: usize,
     pub spam_headings: usize,
+    /// Strong-term and reporting-word occurrences in the text left after removal: a
+    /// doorway page keeps its keyword-stuffed prose, a crackdown report has 打击 / 警方.
+    pub body_strong: usize,
+    pub body_context: usize,
 }
 
 /// Everything the spam stage found on a page.
@@ -400,6 +405,15 @@ pub fn remove_spam(
     scan.document_writes(doc);
     scan.blocks(doc);
     scan.apply(doc);
+    let mut page = page;
+    if let Some(body) = body_of(doc) {
+        let text = normalize(&compact_text(body, 300_000));
+        page.body_strong = rules.hits(&text).strong;
+        page.body_context = rules
+            .context
+            .as_ref()
+            .map_or(0, |c| c.find_iter(&text).count());
+    }
     SpamReport {
         removals: scan.removals,
         page,
@@ -425,9 +439,12 @@ pub fn is_spam_page(found: &SpamReport, meta: &PageMeta, rules: &SpamRules) -> b
     if meta_spam {
         score += 1;
     }
-    if headings.spam_headings >= 2
-        || (headings.spam_headings >= 1 && headings.spam_headings * 2 >= headings.headings)
-    {
+    // One heading is not enough: a news page's <h1> repeats its title (六合彩 results in
+    // Hong Kong news); a parasite page repeats the keyword in many headings.
+    if headings.spam_headings >= 2 && headings.spam_headings * 3 >= headings.headings {
+        score += 2;
+    }
+    if headings.body_strong >= 6 && headings.body_context * 3 < headings.body_strong {
         score += 2;
     }
     if found.removals.len() >= 3 {
@@ -956,6 +973,10 @@ impl<'r> Scan<'r> {
             let mut hidden_here = hidden_by;
             match node.value() {
                 Node::Element(el) => {
+                    if el.name() == "noscript" {
+                        self.judge_noscript(node);
+                        continue;
+                    }
                     if is_invisible_tag(el.name()) {
                         continue;
                     }
@@ -1052,10 +1073,11 @@ impl<'r> Scan<'r> {
             }
         }
         if let Some(why) = hidden {
+            let fully_read = s.text <= 5000;
             let text = normalize(&read(texts));
             let hits = self.rules.hits(&text);
-            let spam = hits.strong > 0
-                || (hits.weak_terms.len() >= 2 && l.foreign > 0)
+            let spam = hidden_spam(&hits, s.prose > 0)
+                || (hits.weak_terms.len() >= 2 && l.foreign > 0 && s.prose == 0)
                 || l.foreign_terms as usize >= settings.cluster_min_term_links;
             if spam {
                 let mut detail = vec![why.to_string(), hits.detail()];
@@ -1066,7 +1088,9 @@ impl<'r> Scan<'r> {
                 self.cut(node.id());
                 return true;
             }
-            return false;
+            // Nothing below can hold a term this block does not: skip the subtree (keeps
+            // a hidden page wrapper linear).
+            return fully_read && hits.strong == 0 && l.foreign_terms == 0;
         }
         if l.foreign as usize >= settings.cluster_min_links
             && l.foreign_terms as usize >= settings.cluster_min_term_links
@@ -1109,6 +1133,40 @@ impl<'r> Scan<'r> {
             return true;
         }
         false
+    }
+
+    /// `<noscript>` holds its markup as raw text; links to other sites with terms in it
+    /// are a classic injection (shown to crawlers that run no scripts).
+    fn judge_noscript(&mut self, node: NodeRef<Node>) {
+        let markup: String = node
+            .descendants()
+            .filter_map(|n| n.value().as_text().map(|t| t.to_string()))
+            .collect();
+        if markup.trim().is_empty() {
+            return;
+        }
+        let visible = decode_entities(&self.rules.markup.replace_all(&markup, " "));
+        let hits = self.rules.hits(&normalize(&visible));
+        let foreign: Vec<String> = self
+            .rules
+            .href
+            .captures_iter(&markup)
+            .filter_map(|c| {
+                c.get(1)
+                    .or(c.get(2))
+                    .or(c.get(3))
+                    .map(|m| m.as_str().to_string())
+            })
+            .filter(|h| self.is_foreign(h))
+            .collect();
+        if hits.strong > 0 || (hits.any() && !foreign.is_empty()) {
+            let mut detail = vec!["inside <noscript>".to_string(), hits.detail()];
+            if !foreign.is_empty() {
+                detail.push(format!("links to {}", hosts_of(&foreign)));
+            }
+            self.report(&visible, "lexicon_hidden_block", detail.join("; "));
+            self.cut(node.id());
+        }
     }
 
     /// True when exactly one child carries every strong term of `text` and either other
@@ -1171,7 +1229,9 @@ impl<'r> Scan<'r> {
         }
         let verdict = if let Some(why) = hidden {
             let hits = self.rules.hits(&n);
-            (hits.strong > 0).then(|| ("lexicon_hidden_block", format!("{why}; {}", hits.detail())))
+            let prose = measure_text(text, 40).1 > 0;
+            hidden_spam(&hits, prose)
+                .then(|| ("lexicon_hidden_block", format!("{why}; {}", hits.detail())))
         } else {
             // Inside a paragraph of prose a short piece is part of a sentence.
             if ps.prose > 0
@@ -1284,6 +1344,13 @@ impl<'r> Scan<'r> {
             }
         }
     }
+}
+
+/// A hidden block is spam when it carries strong terms, and, if it is prose (a hidden tab
+/// of a real article), when those terms are dense rather than one mention.
+fn hidden_spam(hits: &Hits, prose: bool) -> bool {
+    let dense = hits.strong_chars * 10 >= hits.chars || hits.strong_terms.len() >= 3;
+    hits.strong > 0 && (!prose || dense)
 }
 
 fn is_blank_node(node: NodeRef<Node>) -> bool {

@@ -77,14 +77,16 @@ impl fmt::Display for HostKey {
 #[derive(Debug, Clone)]
 pub struct Pacer {
     delay: Duration,
-    next_start: Option<Instant>,
+    last_start: Option<Instant>,
+    paused_until: Option<Instant>,
 }
 
 impl Pacer {
     pub fn new(delay: Duration) -> Self {
         Pacer {
             delay,
-            next_start: None,
+            last_start: None,
+            paused_until: None,
         }
     }
 
@@ -92,26 +94,44 @@ impl Pacer {
         self.delay
     }
 
-    /// Raises the delay (robots `Crawl-delay`); never lowers it.
+    /// Raises the delay (robots `Crawl-delay`); never lowers it. Applies to the gap after
+    /// the last request too.
     pub fn raise_delay(&mut self, delay: Duration) {
         self.delay = self.delay.max(delay);
     }
 
-    /// Starts a request at `now` if allowed (and books the next slot), else says when.
+    /// The earliest start of the next request.
+    pub fn earliest(&self) -> Option<Instant> {
+        let after_last = self.last_start.map(|t| t + self.delay);
+        match (after_last, self.paused_until) {
+            (Some(a), Some(p)) => Some(a.max(p)),
+            (a, p) => a.or(p),
+        }
+    }
+
+    /// Starts a request at `now` if allowed (and books it), else says when.
     pub fn try_start(&mut self, now: Instant) -> Result<(), Instant> {
-        match self.next_start {
+        match self.earliest() {
             Some(next) if now < next => Err(next),
             _ => {
-                self.next_start = Some(now + self.delay);
+                self.last_start = Some(now);
                 Ok(())
             }
         }
     }
 
+    /// Moves the booked start of the current request later (to when it really went out),
+    /// so the next gap is measured from there.
+    pub fn started_at(&mut self, at: Instant) {
+        if self.last_start.map_or(true, |t| t < at) {
+            self.last_start = Some(at);
+        }
+    }
+
     /// No request starts before `until` (a `Retry-After` on the host).
     pub fn pause_until(&mut self, until: Instant) {
-        if self.next_start.map_or(true, |n| n < until) {
-            self.next_start = Some(until);
+        if self.paused_until.map_or(true, |p| p < until) {
+            self.paused_until = Some(until);
         }
     }
 }
@@ -123,10 +143,24 @@ struct HostSlot {
 }
 
 /// Held while a request runs; dropping it frees the host and global slots.
-#[derive(Debug)]
 pub struct HostPermit {
+    slot: Arc<HostSlot>,
     _host: OwnedSemaphorePermit,
     _global: OwnedSemaphorePermit,
+}
+
+impl fmt::Debug for HostPermit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HostPermit").finish_non_exhaustive()
+    }
+}
+
+impl HostPermit {
+    /// Call right before the request is sent: the host's next gap counts from now, even
+    /// when this task was scheduled late after its slot was booked.
+    pub fn sending(&self) {
+        lock(&self.slot.pacer).started_at(Instant::now());
+    }
 }
 
 /// The politeness state of every host of a run.
@@ -232,6 +266,7 @@ impl HostPool {
                 .expect("the global semaphore is never closed");
             if wait.is_none() || lock(&slot.pacer).try_start(Instant::now()).is_ok() {
                 return HostPermit {
+                    slot: slot.clone(),
                     _host: host,
                     _global: global,
                 };
@@ -256,9 +291,17 @@ mod tests {
         assert!(p.try_start(t0 + Duration::from_millis(100)).is_ok());
         p.raise_delay(Duration::from_millis(50));
         assert_eq!(p.delay(), Duration::from_millis(100));
+        // A Crawl-delay learnt after a request applies to the gap after it.
+        p.raise_delay(Duration::from_millis(200));
+        assert_eq!(
+            p.try_start(t0 + Duration::from_millis(150)),
+            Err(t0 + Duration::from_millis(300))
+        );
+        p.started_at(t0 + Duration::from_millis(120));
+        assert_eq!(p.earliest(), Some(t0 + Duration::from_millis(320)));
         p.pause_until(t0 + Duration::from_secs(5));
         assert_eq!(
-            p.try_start(t0 + Duration::from_millis(250)),
+            p.try_start(t0 + Duration::from_millis(350)),
             Err(t0 + Duration::from_secs(5))
         );
     }

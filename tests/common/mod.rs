@@ -262,7 +262,7 @@ pub async fn start_site(name: &str, latency: Duration) -> Arc<SiteServer> {
     let app = Router::new().fallback(handle).with_state(site.clone());
     server_runtime().spawn(async move {
         let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-        let _ = axum::serve(listener, app).await;
+        let _ = axum::serve(listener, app).tcp_nodelay(true).await;
     });
     site
 }

@@ -36,6 +36,8 @@ pub struct ContentRules {
     negative_hints: Vec<String>,
     attachment_extensions: Vec<String>,
     attachment_labels: Vec<String>,
+    /// Elements that may show the article's headline.
+    title_selector: Selector,
     knobs: Knobs,
 }
 
@@ -63,6 +65,9 @@ struct Knobs {
     headline_link_min_tokens: u32,
     #[serde(default = "default_data_cell_max_tokens")]
     data_cell_max_tokens: u32,
+    title_boost: f64,
+    title_follow_runs: u32,
+    repeated_item_penalty: f64,
 }
 
 fn default_data_cell_max_tokens() -> u32 {
@@ -85,6 +90,7 @@ struct RawFile {
     attachment_extensions: Vec<String>,
     #[serde(default)]
     attachment_labels: Vec<String>,
+    title_selector: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -100,6 +106,7 @@ impl ContentRules {
         let mut containers = Vec::new();
         let mut knob_table = toml::Table::new();
         let mut rules_lists: [Vec<String>; 5] = Default::default();
+        let mut title_selector: Option<Selector> = None;
         for source in sources.iter().rev() {
             let invalid = |message: String| RulesError::Invalid {
                 file: source.name.clone(),
@@ -117,6 +124,12 @@ impl ContentRules {
                     name: c.name,
                     selector,
                 });
+            }
+            if let (None, Some(sel)) = (&title_selector, &raw.title_selector) {
+                title_selector = Some(
+                    Selector::parse(sel)
+                        .map_err(|e| invalid(format!("bad title_selector {sel:?}: {e}")))?,
+                );
             }
             if let Some(knobs) = raw.knobs {
                 for (k, v) in knobs {
@@ -150,6 +163,10 @@ impl ContentRules {
             negative_hints: lower(negative_hints),
             attachment_extensions: lower(attachment_extensions),
             attachment_labels,
+            title_selector: title_selector.ok_or_else(|| RulesError::Invalid {
+                file: "content.toml".into(),
+                message: "title_selector is missing".into(),
+            })?,
             knobs,
         })
     }
@@ -202,7 +219,8 @@ pub enum BodyOutcome {
 
 /// Finds the article body in a cleaned document.
 pub fn extract_body(doc: &Html, base: Option<&Url>, rules: &ContentRules) -> BodyOutcome {
-    let analysis = score::analyze(doc, rules);
+    let mut analysis = score::analyze(doc, rules);
+    analysis.title_runs = find_title_runs(doc, &analysis, rules);
     let Some(choice) = choose(doc, &analysis, rules) else {
         return BodyOutcome::NotArticle {
             kind: NotArticleKind::Empty,
@@ -252,13 +270,103 @@ struct Choice {
     container: Option<String>,
 }
 
-fn final_score(doc: &Html, id: NodeId, stat: &Stat, rules: &ContentRules) -> f64 {
+/// Score of an element as the body: prose score, damped by links, weighted by hints
+/// and by closeness to the article's headline.
+fn final_score(
+    doc: &Html,
+    analysis: &Analysis,
+    id: NodeId,
+    stat: &Stat,
+    rules: &ContentRules,
+) -> f64 {
     let weight = doc
         .tree
         .get(id)
         .and_then(|n| n.value().as_element().map(|el| dom::hint_weight(el, rules)))
         .unwrap_or(0.0);
-    stat.score * (1.0 - stat.link_density()) * weight
+    let near_title = analysis.title_runs.is_some_and(|(start, end)| {
+        let contains = stat.first_run <= start && end <= stat.end_run;
+        let follows =
+            stat.first_run >= end && stat.first_run <= end + rules.knobs.title_follow_runs;
+        contains || follows
+    });
+    let title_weight = if near_title {
+        rules.knobs.title_boost
+    } else {
+        1.0
+    };
+    stat.score * (1.0 - stat.link_density()) * weight * title_weight
+}
+
+/// The run range of the visible headline: the longest heading-like element whose text
+/// is (part of) a title the page declares.
+fn find_title_runs(doc: &Html, analysis: &Analysis, rules: &ContentRules) -> Option<(u32, u32)> {
+    let titles = page_titles(doc);
+    if titles.is_empty() {
+        return None;
+    }
+    let mut best: Option<(usize, (u32, u32))> = None;
+    for el in doc.select(&rules.title_selector) {
+        let Some(stat) = analysis.stats.get(&el.id()) else {
+            continue;
+        };
+        if stat.end_run <= stat.first_run || stat.end_run - stat.first_run > 3 {
+            continue;
+        }
+        let line = text::squeeze(&el.text().collect::<String>());
+        let n = line.chars().count();
+        if !(6..=200).contains(&n) {
+            continue;
+        }
+        let matches = titles.iter().any(|t| {
+            let tn = t.chars().count();
+            (t.contains(&line) && n * 5 >= tn * 2) || (line.contains(t.as_str()) && n <= tn + 8)
+        });
+        if matches && best.map_or(true, |(len, _)| n > len) {
+            best = Some((n, (stat.first_run, stat.end_run)));
+        }
+    }
+    best.map(|(_, span)| span)
+}
+
+/// True when the element (or a near ancestor) is one of several similar items that
+/// each carry a headline link: a teaser in a list of posts, not the article.
+fn in_repeated_list(doc: &Html, analysis: &Analysis, id: NodeId) -> bool {
+    let mut current = doc.tree.get(id);
+    for _ in 0..4 {
+        let Some(node) = current else { return false };
+        let Some(el) = node.value().as_element() else {
+            return false;
+        };
+        if matches!(el.name(), "body" | "html") {
+            return false;
+        }
+        if el.name() != "p" {
+            if let Some(parent) = node.parent() {
+                let class = el.attr("class").unwrap_or("");
+                let similar = parent
+                    .children()
+                    .filter(|s| {
+                        s.value().as_element().is_some_and(|e| {
+                            e.name() == el.name() && e.attr("class").unwrap_or("") == class
+                        })
+                    })
+                    .filter(|s| {
+                        analysis
+                            .stats
+                            .get(&s.id())
+                            .is_some_and(|st| st.headline_links >= 1 && st.text.tokens >= 20)
+                    })
+                    .take(3)
+                    .count();
+                if similar >= 3 {
+                    return true;
+                }
+            }
+        }
+        current = node.parent();
+    }
+    false
 }
 
 fn is_ancestor(doc: &Html, ancestor: NodeId, node: NodeId) -> bool {
@@ -276,9 +384,16 @@ fn choose(doc: &Html, analysis: &Analysis, rules: &ContentRules) -> Option<Choic
     let mut ranked: Vec<(NodeId, f64)> = analysis
         .stats
         .iter()
-        .map(|(id, stat)| (*id, final_score(doc, *id, stat, rules)))
+        .map(|(id, stat)| (*id, final_score(doc, analysis, *id, stat, rules)))
         .filter(|(_, s)| *s > 0.0)
         .collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+    // Teasers in a list of posts are not the article (checked for the leaders only).
+    for (id, score) in ranked.iter_mut().take(20) {
+        if in_repeated_list(doc, analysis, *id) {
+            *score *= rules.knobs.repeated_item_penalty;
+        }
+    }
     ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
     if tracing::enabled!(tracing::Level::DEBUG) {
         for (id, score) in ranked.iter().take(8) {
@@ -296,7 +411,7 @@ fn choose(doc: &Html, analysis: &Analysis, rules: &ContentRules) -> Option<Choic
         analysis
             .stats
             .get(&id)
-            .map(|s| final_score(doc, id, s, rules))
+            .map(|s| final_score(doc, analysis, id, s, rules))
             .unwrap_or(0.0)
     };
     let tokens_of = |id: NodeId| analysis.stats.get(&id).map(|s| s.text.tokens).unwrap_or(0);
@@ -370,6 +485,13 @@ fn choose(doc: &Html, analysis: &Analysis, rules: &ContentRules) -> Option<Choic
             .unwrap_or(0.0)
     };
     let chosen_deep: f64 = nodes.iter().map(|id| deep_of(*id)).sum();
+    let chosen_links: u32 = nodes
+        .iter()
+        .filter_map(|id| analysis.stats.get(id))
+        .map(|s| s.link_tokens)
+        .sum();
+    let chosen_density = f64::from(chosen_links)
+        / f64::from(nodes.iter().map(|id| tokens_of(*id)).sum::<u32>().max(1));
     let chosen_tokens: u32 = nodes.iter().map(|id| tokens_of(*id)).sum();
     for (id, name) in &containers {
         let id = *id;
@@ -380,10 +502,12 @@ fn choose(doc: &Html, analysis: &Analysis, rules: &ContentRules) -> Option<Choic
             // A tighter container: it must hold most of the chosen text.
             f64::from(tokens) >= 0.6 * f64::from(chosen_tokens)
         } else if around {
-            // A wider container: it must not add much besides the chosen text.
+            // A wider container: it must not add much besides the chosen text, nor links.
+            let container_density = analysis.stats.get(&id).map_or(1.0, Stat::link_density);
             f64::from(tokens)
                 <= rules.knobs.container_max_growth * f64::from(chosen_tokens)
                     + f64::from(rules.knobs.container_slack_tokens)
+                && container_density <= chosen_density + 0.1
         } else {
             deep_of(id) * rules.knobs.container_boost >= chosen_deep
         };
@@ -455,7 +579,7 @@ fn siblings_of(
         if stat.text.tokens == 0 || dom::hint_weight(el, rules) < 1.0 {
             continue;
         }
-        let score = final_score(doc, sibling.id(), stat, rules);
+        let score = final_score(doc, analysis, sibling.id(), stat, rules);
         let density = stat.link_density();
         let prose_paragraph = el.name() == "p"
             && ((stat.text.tokens >= 40 && density < 0.25)
@@ -476,6 +600,10 @@ fn list_page_reason(choice: &Choice, analysis: &Analysis, rules: &ContentRules) 
         .map(Stat::unlinked_tokens)
         .sum();
     let knobs = &rules.knobs;
+    // A known article container holding some text speaks for an article.
+    if choice.container.is_some() && body >= knobs.container_min_tokens {
+        return None;
+    }
     if body < knobs.list_max_body_tokens
         && analysis.headline_links >= knobs.list_min_headline_links
         && analysis.headline_link_tokens > 4 * body

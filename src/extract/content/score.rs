@@ -25,6 +25,11 @@ pub struct Stat {
     pub score: f64,
     /// Undamped sum of the scores of every run in the subtree.
     pub deep_score: f64,
+    /// Links in the subtree whose text is long enough to be a headline.
+    pub headline_links: u32,
+    /// Index range `[first_run, end_run)` of the text runs in the subtree (document order).
+    pub first_run: u32,
+    pub end_run: u32,
 }
 
 impl Stat {
@@ -49,6 +54,8 @@ pub struct Analysis {
     /// Links whose text is long enough to be a headline (a sign of list pages).
     pub headline_links: u32,
     pub headline_link_tokens: u32,
+    /// Run range of the article's own headline, when the page shows one.
+    pub title_runs: Option<(u32, u32)>,
 }
 
 /// Ancestor weights for a run's score: the holder, its parent, grandparent, ...
@@ -60,6 +67,8 @@ struct Open {
     text: Measure,
     link_tokens: u32,
     deep_score: f64,
+    headline_links: u32,
+    first_run: u32,
 }
 
 #[derive(Default)]
@@ -115,6 +124,8 @@ pub fn analyze(doc: &Html, rules: &ContentRules) -> Analysis {
                             text: Measure::default(),
                             link_tokens: 0,
                             deep_score: 0.0,
+                            headline_links: 0,
+                            first_run: runs.len() as u32,
                         });
                     }
                     Node::Text(t) => {
@@ -156,19 +167,25 @@ pub fn analyze(doc: &Html, rules: &ContentRules) -> Analysis {
                 if dom::is_block_tag(el.name()) {
                     flush(&mut run, &mut stack, &mut runs);
                 }
+                let mut headline = false;
                 if el.name() == "a" {
                     if let Some(tokens) = links.pop() {
                         if tokens >= rules.knobs.headline_link_min_tokens {
                             analysis.headline_links += 1;
                             analysis.headline_link_tokens += tokens;
+                            headline = true;
                         }
                     }
                 }
-                let Some(open) = stack.pop() else { continue };
+                let Some(mut open) = stack.pop() else {
+                    continue;
+                };
+                open.headline_links += u32::from(headline);
                 if let Some(parent) = stack.last_mut() {
                     parent.text.add(open.text);
                     parent.link_tokens += open.link_tokens;
                     parent.deep_score += open.deep_score;
+                    parent.headline_links += open.headline_links;
                 }
                 analysis.stats.insert(
                     open.id,
@@ -177,6 +194,9 @@ pub fn analyze(doc: &Html, rules: &ContentRules) -> Analysis {
                         link_tokens: open.link_tokens,
                         score: 0.0,
                         deep_score: open.deep_score,
+                        headline_links: open.headline_links,
+                        first_run: open.first_run,
+                        end_run: runs.len() as u32,
                     },
                 );
             }

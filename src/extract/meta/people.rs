@@ -658,7 +658,9 @@ pub fn read(
                     // A class name alone is weak evidence: only short personal names.
                     let strict = mark.kind == super::dom::MarkKind::Author;
                     let plausible = names.iter().all(|n| !strict || n.chars().count() <= 3);
-                    (names.len() <= 4 && plausible).then(|| join_names(&names)).flatten()
+                    (names.len() <= 4 && plausible)
+                        .then(|| join_names(&names))
+                        .flatten()
                 });
                 if author.is_some() && outlet.is_none() {
                     outlet = info.outlet;

@@ -351,3 +351,40 @@ fn deep_nesting_does_not_overflow() {
     assert_eq!(reasons(&report), ["lexicon_hidden_block"]);
     assert_eq!(text_of(&doc), "正文");
 }
+
+#[test]
+fn noscript_links_are_spam_when_promotional() {
+    let source = "<html><body><p>正文内容，县政府召开常务会议研究部署秋冬季农业生产工作。</p>\
+        <noscript><a href='http://x.example/'>北京赛车pk10</a></noscript>\
+        <noscript>您的浏览器不支持脚本，请启用脚本后访问。</noscript></body></html>";
+    let Run { report, .. } = run(source, "http://www.example.gov.cn/");
+    assert_eq!(reasons(&report), ["lexicon_hidden_block"]);
+    assert!(report.removals[0].detail.contains("noscript"));
+}
+
+#[test]
+fn one_spam_heading_does_not_make_a_spam_page() {
+    // Hong Kong news about Mark Six results: title, description and h1 name 六合彩.
+    let source = "<html><head><title>六合彩頭獎三注中 每注派二千萬</title>\
+        <meta name='description' content='六合彩昨晚攪珠，頭獎由三注均分。'></head><body>\
+        <h1>六合彩頭獎三注中 每注派二千萬</h1><p>香港賽馬會公布，昨晚六合彩攪珠結果揭曉，頭獎由三注中獎彩票均分，每注可得約二千萬元。</p>\
+        <h2>下期金多寶</h2></body></html>";
+    let Run { report, .. } = run(source, "https://news.example.hk/a.html");
+    assert!(
+        !is_spam_page(&report, &PageMeta::default(), &spam_rules()),
+        "{report:#?}"
+    );
+}
+
+#[test]
+fn doorway_page_with_stuffed_prose_is_a_spam_page() {
+    let para = "北京赛车pk10开奖直播为您提供北京赛车pk10开奖结果、时时彩计划、幸运飞艇走势，\
+                开户送彩金，信誉平台，提款秒到，北京赛车pk10官方网站欢迎您。";
+    let source = format!(
+        "<html><head><title>北京赛车pk10开奖直播</title></head><body><h1>北京赛车pk10开奖直播</h1>\
+         <p>{para}</p><p>{para}</p></body></html>"
+    );
+    let Run { report, .. } = run(&source, "http://www.example.gov.cn/news/pk10.html");
+    assert!(report.page.body_strong >= 6, "{:?}", report.page);
+    assert!(is_spam_page(&report, &PageMeta::default(), &spam_rules()));
+}
