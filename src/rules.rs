@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::extract::{clean::CleanRules, content::ContentRules, meta::MetaRules, spam::SpamRules};
+use crate::fetch::antibot::WallRules;
 
 /// A rule file that could not be read or compiled.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +37,8 @@ pub struct Rules {
     pub clean: CleanRules,
     pub content: ContentRules,
     pub meta: MetaRules,
+    /// Anti-bot challenge pages, so a saved challenge is never taken for an article.
+    pub walls: WallRules,
 }
 
 /// (file name, built-in text) for every rules file.
@@ -44,6 +47,7 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
     ("clean.toml", include_str!("../config/rules/clean.toml")),
     ("content.toml", include_str!("../config/rules/content.toml")),
     ("meta.toml", include_str!("../config/rules/meta.toml")),
+    ("antibot.toml", include_str!("../config/rules/antibot.toml")),
 ];
 
 impl Rules {
@@ -85,6 +89,7 @@ impl Rules {
             clean: CleanRules::compile(&sources("clean.toml")?)?,
             content: ContentRules::compile(&sources("content.toml")?)?,
             meta: MetaRules::compile(&sources("meta.toml")?)?,
+            walls: WallRules::from_sources(&sources("antibot.toml")?)?,
         })
     }
 }

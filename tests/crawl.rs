@@ -199,7 +199,42 @@ async fn robots_txt_disallow_and_crawl_delay_are_obeyed() {
     col.install(&s);
     s.page(
         "/robots.txt",
-        Resp::text("User-agent: *\nDisallow: /\n\nUser-agent: gazette\nDisallow: /xwzx/private/\nCrawl-delay: 0.1\n"),
+        Resp::text("User-agent: *\nDisallow: /\n\nUser-agent: gazette\nDisallow: /xwzx/private/\nCrawl-delay: 0.1\n\nSitemap: /sitemap_index.xml\n"),
+    );
+    // A sitemap index pointing at a gzipped sitemap that lists an article no list links.
+    let hidden = ArticleSpec {
+        id: 321,
+        title: article_title(321, false),
+        date: "2023-03-21".into(),
+        path: "/xwzx/202303/t20230321_321.html".into(),
+    };
+    s.page(
+        &hidden.path,
+        Resp::html(
+            article_html(&hidden, Charset::Utf8, "雅安市人民政府", false).into_bytes(),
+            "utf-8",
+        ),
+    );
+    s.page(
+        "/sitemap_index.xml",
+        Resp::text(&format!(
+            "<?xml version=\"1.0\"?><sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\"><sitemap><loc>{}</loc></sitemap></sitemapindex>",
+            s.url("/sitemap1.xml.gz")
+        )),
+    );
+    let urlset = format!(
+        "<?xml version=\"1.0\"?><urlset><url><loc>{}</loc></url></urlset>",
+        s.url(&hidden.path)
+    );
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, urlset.as_bytes()).unwrap();
+    s.page(
+        "/sitemap1.xml.gz",
+        Resp {
+            status: 200,
+            headers: vec![("content-type".into(), "application/x-gzip".into())],
+            body: gz.finish().unwrap(),
+        },
     );
     let dir = tempfile::tempdir().unwrap();
     let toml = config_text(
@@ -215,7 +250,9 @@ async fn robots_txt_disallow_and_crawl_delay_are_obeyed() {
         targets.iter().all(|t| !t.starts_with("/xwzx/private/")),
         "{targets:?}"
     );
-    assert_eq!(articles(dir.path()).len(), 4);
+    // The four listed articles and the one only the sitemap knows.
+    assert_eq!(articles(dir.path()).len(), 5);
+    assert_eq!(s.count(&hidden.path), 1);
     assert!(report.totals.robots_disallowed >= 1);
     let e = entry(&report, &s.url("/xwzx/private/t20230101_999.html")).unwrap();
     assert_eq!(e.result, "robots_disallowed");
@@ -491,6 +528,60 @@ async fn a_second_pass_fetches_only_list_pages_and_new_articles() {
     assert_eq!(s.count("/xwzx/index_2.html"), 0, "{:?}", s.targets());
     assert!(second.totals.incremental_stops >= 1);
     assert_eq!(articles(dir.path()).len(), 16);
+
+    // Nothing changed: the start page answers 304 (a conditional request), nothing else
+    // is fetched and nothing is parsed.
+    s.clear_log();
+    let third = crawl(&toml).await;
+    eprintln!("{:?}", third.sites[0].urls);
+    assert_eq!(third.totals.not_modified, 1, "{:?}", s.targets());
+    assert_eq!(third.totals.articles_new + third.totals.articles_updated, 0);
+    assert!(
+        s.seen()
+            .iter()
+            .filter(|x| x.target == "/xwzx/")
+            .all(|x| x.if_none_match.is_some()),
+        "the start page was fetched without validators"
+    );
+    assert_eq!(
+        s.targets(),
+        vec!["/robots.txt".to_string(), "/xwzx/".to_string()]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_pages_bounds_a_pass_and_the_next_pass_continues() {
+    let s = start_site("bounded", Duration::from_millis(2)).await;
+    let col = Column::new(
+        "/xwzx/",
+        Charset::Utf8,
+        Paging::IndexN,
+        10,
+        "雅安市人民政府",
+        8,
+        1,
+    );
+    col.install(&s);
+    let dir = tempfile::tempdir().unwrap();
+    let toml = config_text(
+        dir.path(),
+        "delay_ms = 2\nmax_pages = 4",
+        &[("bounded", s.url("/xwzx/"), "")],
+    );
+    let first = crawl(&toml).await;
+    assert_eq!(first.sites[0].outcome, "max_pages");
+    assert_eq!(first.totals.pages_fetched, 4);
+    assert!(first.totals.left_queued > 0);
+    let mut passes = 1;
+    while articles(dir.path()).len() < 8 {
+        let next = crawl(&toml).await;
+        assert!(next.totals.pages_fetched <= 4);
+        passes += 1;
+        assert!(passes < 10, "the leftovers are never crawled");
+    }
+    for a in &col.articles {
+        assert_eq!(s.count(&a.path), 1, "{}", a.path);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -596,7 +687,12 @@ async fn sigterm_stops_quickly_and_the_next_run_finishes() {
             .unwrap()
     };
     let mut child = run();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while article_files(&archive).len() < 5 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the crawl archived nothing"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let sent = std::time::Instant::now();

@@ -448,7 +448,8 @@ impl Crawler {
                 .push((key.to_string(), robots_status(&robots)));
             if site.sitemaps {
                 for s in &robots.sitemaps {
-                    if let Some(u) = Url::parse(s)
+                    if let Some(u) = Url::parse(&key.origin())
+                        .and_then(|origin| origin.join(s.trim()))
                         .ok()
                         .and_then(|u| self.normalizer.normalize(u))
                     {

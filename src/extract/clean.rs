@@ -1014,6 +1014,44 @@ mod tests {
     }
 
     #[test]
+    fn old_table_layout_notice_keeps_every_article_line() {
+        let bytes =
+            include_bytes!("../../tests/fixtures/clean/county-notice-table-layout.gb2312.html");
+        let (html, _, _) = encoding_rs::GBK.decode(bytes);
+        let (text, report) = cleaned(&html);
+        for kept in [
+            "各乡镇人民政府，县直有关单位：",
+            "决定于9月23日在县体育广场举办",
+            "一、活动时间：2021年9月23日上午9:00",
+            "二、活动地点：县体育广场",
+            "主办单位：县人民政府",
+            "承办单位：县农业农村局县文化广电旅游局",
+            "网站地图和联系我们栏目也将公布咨询电话",
+            "县农业农村局2021年9月10日",
+        ] {
+            assert!(
+                text.contains(kept),
+                "{kept} was cleaned away: {:#?}",
+                report.samples
+            );
+        }
+        for gone in [
+            "网站首页",
+            "您现在的位置",
+            "字体",
+            "打印本页",
+            "关闭窗口",
+            "上一篇",
+            "县长信箱",
+            "网站声明",
+            "版权所有：某某县",
+            "ICP备",
+        ] {
+            assert!(!text.contains(gone), "{gone} survived: {text}");
+        }
+    }
+
+    #[test]
     fn hidden_style_detection() {
         assert!(hidden_style("display:none").is_some());
         assert!(hidden_style("DISPLAY : NONE !important").is_some());

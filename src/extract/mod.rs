@@ -149,6 +149,20 @@ impl Extractor {
     /// Runs the whole cascade on one page.
     pub fn process(&self, page: &RawPage) -> Result<Outcome, ExtractError> {
         check_input(&page.bytes, self.options.max_bytes)?;
+        let status = page.http.as_ref().map_or(200, |h| h.status);
+        if let Some(wall) = self.rules.walls.detect(status, &page.bytes) {
+            return Ok(Outcome::NotArticle(NotArticle {
+                kind: NotArticleKind::Challenge,
+                reason: format!(
+                    "an anti-bot challenge page ({}): {}",
+                    wall.kind, wall.detail
+                ),
+                url: page.url.as_ref().map(|u| u.to_string()),
+                title: None,
+                spam: Vec::new(),
+                encoding: EncodingInfo::default(),
+            }));
+        }
         let decoded = decode::decode(&page.bytes, page.content_type.as_deref());
         Ok(self.process_decoded(page, &decoded))
     }

@@ -540,7 +540,9 @@ impl Column {
     pub fn install(&self, site: &SiteServer) {
         for page in 0..self.pages() {
             let html = self.list_html(page);
-            let resp = Resp::html(self.charset.encode(&html), self.charset.label());
+            let etag = format!("\"l{:x}\"", fxhash(html.as_bytes()));
+            let resp = Resp::html(self.charset.encode(&html), self.charset.label())
+                .with_header("etag", &etag);
             if page == 0 {
                 site.page(&self.dir, resp.clone());
                 site.page(&format!("{}index.html", self.dir), resp);
@@ -565,6 +567,13 @@ impl Column {
         }
         v
     }
+}
+
+/// A small stable hash for ETags.
+pub fn fxhash(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf29ce484222325u64, |h, b| {
+        (h ^ *b as u64).wrapping_mul(0x100000001b3)
+    })
 }
 
 // ── Archive inspection ──────────────────────────────────────────────────────────────

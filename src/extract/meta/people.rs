@@ -476,7 +476,8 @@ fn is_meta_line(line: &str, fs: &[Field], rules: &MetaRules) -> bool {
 /// A short byline: `半月谈记者 史卫燕`, `雅安日報/北緯網記者　張雨蝶`, `本报记者 王乐文 方 敏`,
 /// `记者林悅／南市報導`, `执笔/叨叨姐、胡一刀&李小飞刀` → (outlet, names).
 pub fn byline(line: &str, rules: &MetaRules) -> Option<(Option<String>, Vec<String>)> {
-    let line = trim_punct(line);
+    let undated = strip_dates(line, rules);
+    let line = trim_punct(&undated);
     if line.chars().count() > 40 {
         return None;
     }
@@ -631,42 +632,53 @@ pub fn read(
             editor = info.editor.clone();
         }
     }
-    // 2. marked elements near the headline.
-    for mark in &scan.marks {
-        let is_near = anchor.is_some_and(|a| mark.line + 8 >= a && mark.line <= a + 16);
-        if !is_near {
+    // 2. marked elements near the headline (rel=author before class hints).
+    let near_marks: Vec<&super::dom::Mark> = scan
+        .marks
+        .iter()
+        .filter(|m| anchor.is_some_and(|a| m.line + 8 >= a && m.line <= a + 16))
+        .collect();
+    for mark in &near_marks {
+        if source.is_some() || mark.kind != super::dom::MarkKind::Source {
             continue;
         }
-        match mark.kind {
-            super::dom::MarkKind::Source if source.is_none() => {
-                let info = read_line(&mark.text, rules);
-                let labelled = !fields(&mark.text, rules).is_empty();
-                source = info.source.or_else(|| {
-                    let t = strip_dates(&mark.text, rules);
-                    (!labelled).then(|| clean_source(&t, rules)).flatten()
-                });
+        let text = strip_dates(&mark.text, rules);
+        let info = read_line(&text, rules);
+        let labelled = !fields(&text, rules).is_empty();
+        let tokens: Vec<&str> = text.split_whitespace().collect();
+        let all_people = tokens.len() >= 2 && tokens.iter().all(|t| is_person(t, rules));
+        source = info.source.or_else(|| {
+            (!labelled && !all_people)
+                .then(|| clean_source(&text, rules))
+                .flatten()
+        });
+    }
+    for kind in [
+        super::dom::MarkKind::RelAuthor,
+        super::dom::MarkKind::Author,
+    ] {
+        for mark in near_marks.iter().filter(|m| m.kind == kind) {
+            if author.is_some() {
+                break;
             }
-            super::dom::MarkKind::RelAuthor | super::dom::MarkKind::Author if author.is_none() => {
-                let info = read_line(&mark.text, rules);
-                let labelled = !fields(&mark.text, rules).is_empty();
-                author = info.author.or_else(|| {
-                    if labelled {
-                        return None;
-                    }
-                    let t = strip_dates(&mark.text, rules);
-                    let names = parse_names(&t, rules, false);
-                    // A class name alone is weak evidence: only short personal names.
-                    let strict = mark.kind == super::dom::MarkKind::Author;
-                    let plausible = names.iter().all(|n| !strict || n.chars().count() <= 3);
-                    (names.len() <= 4 && plausible)
-                        .then(|| join_names(&names))
-                        .flatten()
-                });
-                if author.is_some() && outlet.is_none() {
-                    outlet = info.outlet;
+            let text = strip_dates(&mark.text, rules);
+            let info = read_line(&text, rules);
+            let labelled = !fields(&text, rules).is_empty();
+            author = info.author.or_else(|| {
+                if labelled {
+                    return None;
                 }
+                let names = parse_names(&text, rules, false);
+                // A class name alone is weak evidence: only short personal names.
+                let strict = kind == super::dom::MarkKind::Author;
+                let plausible = names.iter().all(|n| !strict || n.chars().count() <= 3);
+                (names.len() <= 4 && plausible)
+                    .then(|| join_names(&names))
+                    .flatten()
+            });
+            if author.is_some() && outlet.is_none() {
+                outlet = info.outlet;
             }
-            _ => {}
         }
     }
     // 3. JSON-LD authors.
