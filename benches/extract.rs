@@ -252,6 +252,7 @@ fn stages(pages: &[PageFile], extractor: &Extractor) {
     let mut whole = Duration::ZERO;
     let mut rounds = 0;
     let started = Instant::now();
+    let cpu_start = thread_cpu_time();
     while rounds == 0 || started.elapsed() < min_time() {
         for (page, outcome) in inputs.iter().zip(&outcomes) {
             timed_cascade(page, extractor, &mut acc);
@@ -267,6 +268,21 @@ fn stages(pages: &[PageFile], extractor: &Extractor) {
         }
         whole += t.elapsed();
         rounds += 1;
+    }
+    // The share of the wall time this thread was on a CPU: stage times are scaled by it
+    // so that a busy machine does not inflate them.
+    let on_cpu = match (cpu_start, thread_cpu_time()) {
+        (Some(a), Some(b)) => {
+            (b.saturating_sub(a).as_secs_f64() / started.elapsed().as_secs_f64().max(1e-9)).min(1.0)
+        }
+        _ => 1.0,
+    };
+    println!(
+        "(this thread was on a CPU {:.0}% of the time; figures are scaled to CPU time)",
+        on_cpu * 100.0
+    );
+    for d in acc.iter_mut().chain(std::iter::once(&mut whole)) {
+        *d = d.mul_f64(on_cpu);
     }
     let n = (inputs.len() * rounds) as f64;
     let total: Duration = acc.iter().sum();
@@ -541,7 +557,7 @@ fn big_pages(extractor: &Extractor) {
 // raw page keeping
 
 fn raw_pages(pages: &[PageFile]) {
-    println!("\n== keeping raw pages (gzip level 6, atomic writes with fsync)");
+    println!("\n== keeping raw pages (LocalArchive::put_raw: gzip, atomic writes with fsync)");
     let Ok(dir) = tempfile::tempdir() else {
         println!("no temporary folder: skipped");
         return;

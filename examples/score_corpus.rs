@@ -64,6 +64,26 @@ fn main() -> anyhow::Result<()> {
             content_type: charset.as_ref().map(|c| format!("text/html; charset={c}")),
             ..RawPage::default()
         };
+        if args.iter().any(|a| a == "--raw") {
+            // Content stage alone (after spam and clean), blocks with their kinds.
+            let text = String::from_utf8_lossy(&page.bytes).into_owned();
+            let rules = extractor.rules();
+            let mut doc = scraper::Html::parse_document(&text);
+            let _ = gazette::extract::spam::remove_spam(&mut doc, &text, None, &rules.spam);
+            gazette::extract::clean::clean(&mut doc, &rules.clean);
+            match gazette::extract::content::extract_body(&doc, page.url.as_ref(), &rules.content) {
+                gazette::extract::content::BodyOutcome::Body(b) => {
+                    for block in &b.blocks {
+                        println!("{:?}\t{}", block.kind, block.text);
+                    }
+                    println!("images {:?}\nattachments {:?}", b.images, b.attachments);
+                }
+                gazette::extract::content::BodyOutcome::NotArticle { kind, reason } => {
+                    println!("{kind:?} {reason}")
+                }
+            }
+            continue;
+        }
         let outcome = if predecode {
             let enc = charset
                 .as_deref()

@@ -464,3 +464,46 @@ fn extractor_on_corpus_reports_no_false_spam() {
     }
     assert!(failures.is_empty(), "{failures:#?}");
 }
+
+/// The seed's shape (a traditional-script county page served as gb2312, a search menu,
+/// 來源 / 收藏 打印 widgets, a 主辦 / ICP footer and a simplified 快3 line after `</html>`)
+/// through the whole pipeline.
+#[test]
+fn extractor_on_a_seed_shaped_page() {
+    use gazette::{Extractor, Outcome, RawPage};
+    let extractor = Extractor::builtin().expect("built-in rules compile");
+    let raw = RawPage {
+        bytes: include_bytes!("fixtures/spam/seedlike-traditional.gbk.html").to_vec(),
+        url: Url::parse("http://www.qingfeng.gov.cn/xxgk/2020/0512/1.html").ok(),
+        ..RawPage::default()
+    };
+    let Outcome::Article(article) = extractor.process(&raw).expect("extraction runs") else {
+        panic!("the page is an article");
+    };
+    println!("{}", article.text);
+    let reasons: Vec<&str> = article.spam.iter().map(|s| s.reason.as_str()).collect();
+    assert_eq!(reasons, ["after_html_end"], "{:#?}", article.spam);
+    assert_eq!(article.spam[0].text, "安徽快3计划在线");
+    for gone in [
+        "默認搜索",
+        "收藏",
+        "主辦",
+        "ICP",
+        "設計開發",
+        "便民服務窗口",
+        "安徽快3",
+    ] {
+        assert!(
+            !article.text.contains(gone),
+            "{gone} in the article text:\n{}",
+            article.text
+        );
+    }
+    for kept in ["初夏時節", "科學規劃·產業集聚", "提升產品附加值"] {
+        assert!(
+            article.text.contains(kept),
+            "{kept} missing:\n{}",
+            article.text
+        );
+    }
+}

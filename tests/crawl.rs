@@ -533,7 +533,6 @@ async fn a_second_pass_fetches_only_list_pages_and_new_articles() {
     // is fetched and nothing is parsed.
     s.clear_log();
     let third = crawl(&toml).await;
-    eprintln!("{:?}", third.sites[0].urls);
     assert_eq!(third.totals.not_modified, 1, "{:?}", s.targets());
     assert_eq!(third.totals.articles_new + third.totals.articles_updated, 0);
     assert!(
@@ -716,4 +715,106 @@ async fn sigterm_stops_quickly_and_the_next_run_finishes() {
         .unwrap();
     assert!(status.success());
     assert_eq!(titles(&archive), expected_titles(&[&col]));
+}
+
+/// The measurement of the "done when": five sites of 300 articles each, 50 ms
+/// latency, crawled by the real binary under `/usr/bin/time -v`. Prints pages/s, CPU time
+/// per 1000 pages and peak RSS. Run with
+/// `cargo test --release --test crawl -- --ignored --nocapture measure`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn measure_a_large_local_crawl() {
+    let mut sites = Vec::new();
+    let mut columns = Vec::new();
+    for (i, charset) in [
+        Charset::Utf8,
+        Charset::Gbk,
+        Charset::Big5,
+        Charset::Utf8,
+        Charset::Gbk,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let s = start_site(&format!("site{i}"), Duration::from_millis(50)).await;
+        let paging = if i % 2 == 0 {
+            Paging::IndexN
+        } else {
+            Paging::CreatePageHtml
+        };
+        let col = Column::new(
+            "/xwzx/",
+            charset,
+            paging,
+            20,
+            "雅安市人民政府",
+            300,
+            1000 * i as u32,
+        );
+        col.install(&s);
+        sites.push(s);
+        columns.push(col);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive");
+    let config = dir.path().join("gazette.toml");
+    let mut text = String::from("delay_ms = 10\nper_host_concurrency = 2\n");
+    for s in &sites {
+        text.push_str(&format!(
+            "[[sites]]\nname = {:?}\nstart_urls = [{:?}]\n",
+            s.name,
+            s.url("/xwzx/")
+        ));
+    }
+    std::fs::write(&config, text).unwrap();
+    let started = std::time::Instant::now();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("/usr/bin/time")
+            .arg("-v")
+            .arg(env!("CARGO_BIN_EXE_gazette"))
+            .arg("crawl")
+            .arg("--config")
+            .arg(&config)
+            .arg("--archive")
+            .arg(&archive)
+            .env("GAZETTE_LOG", "warn")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let wall = started.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let field = |name: &str| {
+        stderr
+            .lines()
+            .find(|l| l.trim().starts_with(name))
+            .and_then(|l| l.rsplit(':').next())
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    let cpu = field("User time (seconds)") + field("System time (seconds)");
+    let rss_kb = field("Maximum resident set size (kbytes)");
+    let pages: usize = sites.iter().map(|s| s.seen().len()).sum();
+    let archived = articles(&dir.path().join("archive")).len();
+    eprintln!(
+        "{}",
+        stderr
+            .lines()
+            .filter(|l| !l.starts_with('\t'))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    eprintln!(
+        "pages requested {pages}, articles {archived}, wall {:.1} s, {:.1} pages/s, CPU {:.2} s = {:.2} s per 1000 pages, peak RSS {:.1} MB",
+        wall.as_secs_f64(),
+        pages as f64 / wall.as_secs_f64(),
+        cpu,
+        cpu * 1000.0 / pages as f64,
+        rss_kb / 1024.0
+    );
+    assert_eq!(archived, 1500);
+    for s in &sites {
+        assert!(s.max_in_flight() <= 2);
+    }
 }

@@ -96,7 +96,7 @@ fn synthetic_cases() -> Vec<(&'static str, Value, Option<Value>)> {
         (
             "mojibake",
             t("中文", "", "", "", "中文内容"),
-            Some(json!({"title": "ä¸\u{AD}æ–‡", "text": "Ã©Ã©Ã© ä¸­æ–‡ 中文内容"})),
+            Some(json!({"title": "ä¸\u{AD}æ–‡", "text": "Ã©Ã©Ã© ä¸\u{AD}æ–‡ 中文内容"})),
         ),
         (
             "fffd",

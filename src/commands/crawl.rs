@@ -1,5 +1,6 @@
 //! `gazette crawl [--config FILE] [--archive DIR] [--site NAME]... [--max-pages N]`
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -90,12 +91,34 @@ async fn run_async(args: CrawlArgs, config: Config) -> Result<u8> {
         Arc::new(state),
         stop,
     )?);
+    if std::io::stderr().is_terminal() {
+        let progress = crawler.progress();
+        let sites = crawler_site_count(&args, &crawler);
+        tokio::spawn(async move {
+            use std::sync::atomic::Ordering::Relaxed;
+            loop {
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                eprint!(
+                    "\r\x1b[2Ksites {}/{}  pages {}  articles {}  errors {}  queued {}",
+                    progress.sites_done.load(Relaxed),
+                    sites,
+                    progress.pages.load(Relaxed),
+                    progress.articles.load(Relaxed),
+                    progress.errors.load(Relaxed),
+                    progress.queued.load(Relaxed),
+                );
+            }
+        });
+    }
     let report = crawler
         .run(&RunOptions {
             sites: args.sites.clone(),
             max_pages: args.max_pages,
         })
         .await?;
+    if std::io::stderr().is_terminal() {
+        eprint!("\r\x1b[2K");
+    }
     eprint!("{}", report.summary_table());
     let site_failed = report.sites.iter().any(|s| s.outcome == "failed");
     Ok(if report.interrupted || site_failed {
@@ -103,6 +126,15 @@ async fn run_async(args: CrawlArgs, config: Config) -> Result<u8> {
     } else {
         exit::OK
     })
+}
+
+/// How many sites this run crawls (for the progress line).
+fn crawler_site_count(args: &CrawlArgs, crawler: &Crawler) -> usize {
+    if args.sites.is_empty() {
+        crawler.config().sites.iter().filter(|s| s.enabled).count()
+    } else {
+        args.sites.len()
+    }
 }
 
 /// Ctrl-C or SIGTERM.

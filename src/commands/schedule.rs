@@ -31,6 +31,9 @@ use tracing::{error, info, warn};
 use crate::commands::crawl::LogFormat;
 use crate::exit;
 
+/// How long one crawler (and its robots.txt cache) is used.
+const ROBOTS_MAX_AGE: Duration = Duration::from_secs(24 * 3600);
+
 #[derive(Args)]
 pub struct ScheduleArgs {
     /// The configuration file (re-read on SIGHUP).
@@ -118,6 +121,8 @@ struct Service {
     config: Arc<Config>,
     sites: HashMap<String, Site>,
     crawler: Arc<Crawler>,
+    /// When `crawler` was built: its robots.txt cache is as old as it is.
+    crawler_built: std::time::Instant,
     stop: StopSignal,
     state: Arc<SqliteState>,
     store: Arc<ScheduleStore>,
@@ -172,6 +177,7 @@ async fn serve(args: ScheduleArgs, config: Config) -> Result<u8> {
         sites: HashMap::new(),
         config,
         crawler,
+        crawler_built: std::time::Instant::now(),
         stop,
         state,
         store,
@@ -283,7 +289,10 @@ impl Service {
             self.state.clone(),
             self.stop.clone(),
         ) {
-            Ok(crawler) => self.crawler = Arc::new(crawler),
+            Ok(crawler) => {
+                self.crawler = Arc::new(crawler);
+                self.crawler_built = std::time::Instant::now();
+            }
             Err(e) => {
                 error!(error = %e, "config reload failed; keeping the running config");
                 return;
@@ -294,7 +303,30 @@ impl Service {
         info!(sites = self.sites.len(), "config reloaded");
     }
 
+    /// Rebuilds the crawler once a day while no pass runs, so that robots.txt (cached per
+    /// crawler) is read again at least every 24 h, as RFC 9309 asks.
+    fn refresh_crawler(&mut self, idle: bool) {
+        if !idle || self.crawler_built.elapsed() < ROBOTS_MAX_AGE {
+            return;
+        }
+        match Crawler::new(
+            self.config.clone(),
+            self.archive.clone(),
+            self.state.clone(),
+            self.stop.clone(),
+        ) {
+            Ok(crawler) => {
+                self.crawler = Arc::new(crawler);
+                info!("crawler renewed: robots.txt will be read again");
+            }
+            Err(e) => warn!(error = %e, "cannot renew the crawler; keeping the old one"),
+        }
+        // On failure too: try again tomorrow rather than on every wake-up.
+        self.crawler_built = std::time::Instant::now();
+    }
+
     fn start_due(&mut self, passes: &mut JoinSet<PassDone>) {
+        self.refresh_crawler(passes.is_empty());
         let now = Utc::now();
         for name in self.timetable.take_due(now) {
             let Some(site) = self.sites.get(&name) else {
@@ -577,7 +609,10 @@ fn summarize(
         articles_new: c.articles_new,
         articles_updated: c.articles_updated,
         articles_unchanged: c.articles_unchanged,
-        errors: c.failed + c.blocked + u64::from(report.outcome == "failed"),
+        errors: c.failed
+            + c.blocked
+            + u64::from(report.outcome == "failed")
+            + u64::from(robots_unreachable),
         errors_by_kind,
         blocked_hosts: report
             .blocked_hosts
@@ -656,5 +691,142 @@ impl Signals {
     async fn next(&mut self) -> Signal {
         let _ = tokio::signal::ctrl_c().await;
         Signal::Stop
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gazette::crawl::report::{BlockedHost, Counts, UrlEntry};
+
+    fn report(outcome: &str, counts: Counts) -> SiteReport {
+        SiteReport {
+            site: "a".into(),
+            outcome: outcome.into(),
+            counts,
+            ..SiteReport::default()
+        }
+    }
+
+    fn entry(url: &str, result: &str, http_status: Option<u16>, reason: &str) -> UrlEntry {
+        UrlEntry {
+            url: url.into(),
+            result: result.into(),
+            reason: Some(reason.into()),
+            http_status,
+            archive_path: None,
+        }
+    }
+
+    fn summary(r: &SiteReport) -> PassSummary {
+        let t = Utc::now();
+        summarize(r, None, t, t)
+    }
+
+    #[test]
+    fn a_pass_with_useful_pages_succeeds_even_with_some_errors() {
+        let mut r = report(
+            "done",
+            Counts {
+                list_pages: 2,
+                articles_new: 3,
+                failed: 2,
+                ..Counts::default()
+            },
+        );
+        r.urls = vec![
+            entry("http://a/1", "failed", Some(404), "HTTP 404"),
+            entry("http://a/2", "failed", None, "timed out after 30 s"),
+        ];
+        let s = summary(&r);
+        assert!(s.succeeded);
+        assert_eq!(s.outcome, "done");
+        assert_eq!(s.errors, 2);
+        assert_eq!(s.errors_by_kind.get("http_404"), Some(&1));
+        assert_eq!(s.errors_by_kind.get("timeout"), Some(&1));
+    }
+
+    #[test]
+    fn nothing_but_errors_walls_or_an_unreachable_robots_txt_is_a_failure() {
+        let failed = report(
+            "done",
+            Counts {
+                failed: 1,
+                ..Counts::default()
+            },
+        );
+        assert_eq!(
+            (
+                summary(&failed).outcome.as_str(),
+                summary(&failed).succeeded
+            ),
+            ("failed", false)
+        );
+
+        let mut blocked = report(
+            "done",
+            Counts {
+                blocked: 1,
+                ..Counts::default()
+            },
+        );
+        blocked.blocked_hosts = vec![BlockedHost {
+            host: "http://a".into(),
+            reason: "瑞数 412".into(),
+        }];
+        let s = summary(&blocked);
+        assert_eq!((s.outcome.as_str(), s.succeeded), ("blocked", false));
+        assert_eq!(s.blocked_hosts, vec!["http://a: 瑞数 412".to_string()]);
+
+        let mut unreachable = report("done", Counts::default());
+        unreachable.robots = vec![(
+            "http://a".into(),
+            "unreachable (connection refused): all disallowed this pass".into(),
+        )];
+        unreachable.urls = vec![entry("http://a/", "robots_disallowed", None, "")];
+        let s = summary(&unreachable);
+        assert_eq!((s.outcome.as_str(), s.succeeded), ("unreachable", false));
+        assert!(!s.robots_forbidden);
+
+        let crashed = SiteReport {
+            error: Some("crawl state: disk full".into()),
+            ..report("failed", Counts::default())
+        };
+        let s = summary(&crashed);
+        assert!(!s.succeeded);
+        assert_eq!(s.errors_by_kind.get("pass_failed"), Some(&1));
+    }
+
+    #[test]
+    fn robots_forbidding_a_start_url_is_flagged() {
+        let config = gazette::config::Config::resolve(
+            gazette::config::RawConfig::parse(
+                "[[sites]]\nname = \"a\"\nstart_urls = [\"http://a.gov.cn/xwzx/\"]\n",
+                "test",
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        let mut r = report(
+            "done",
+            Counts {
+                robots_disallowed: 1,
+                ..Counts::default()
+            },
+        );
+        r.robots = vec![("http://a.gov.cn".into(), "parsed".into())];
+        r.urls = vec![entry(
+            "http://a.gov.cn/xwzx/",
+            "robots_disallowed",
+            None,
+            "",
+        )];
+        let t = Utc::now();
+        let s = summarize(&r, config.sites.first(), t, t);
+        assert!(s.robots_forbidden);
+        assert_eq!(
+            (s.outcome.as_str(), s.succeeded),
+            ("robots_forbidden", false)
+        );
     }
 }

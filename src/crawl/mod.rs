@@ -16,6 +16,7 @@ pub mod robots;
 pub mod state;
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -113,6 +114,16 @@ impl StopSignal {
     }
 }
 
+/// Live counters of a run, for a progress display.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub sites_done: AtomicU64,
+    pub pages: AtomicU64,
+    pub articles: AtomicU64,
+    pub errors: AtomicU64,
+    pub queued: AtomicU64,
+}
+
 /// The crawler: shared by every site of a run.
 pub struct Crawler {
     config: Arc<Config>,
@@ -126,6 +137,7 @@ pub struct Crawler {
     normalizer: UrlNormalizer,
     crawl_rules: Arc<CrawlRules>,
     stop: StopSignal,
+    progress: Arc<Progress>,
 }
 
 #[derive(Default)]
@@ -295,7 +307,17 @@ impl Crawler {
             crawl_rules,
             stop,
             config,
+            progress: Arc::default(),
         })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Live counters (pages, articles, errors) of the running pass.
+    pub fn progress(&self) -> Arc<Progress> {
+        self.progress.clone()
     }
 
     /// Runs one pass over the selected sites (concurrently) and writes the run report.
@@ -503,15 +525,17 @@ impl Crawler {
                         if let Ok(u) = Url::parse(&item.url) {
                             if !robots.allowed(&u) {
                                 let r = PageResult::new(item, PageOutcome::RobotsDisallowed);
-                                self.handle_result(
-                                    &ctx,
-                                    &pass,
-                                    r,
-                                    &mut report,
-                                    &mut frontier,
-                                    &mut traps,
-                                    &mut seen,
-                                )?;
+                                blocking(|| {
+                                    self.handle_result(
+                                        &ctx,
+                                        &pass,
+                                        r,
+                                        &mut report,
+                                        &mut frontier,
+                                        &mut traps,
+                                        &mut seen,
+                                    )
+                                })?;
                                 continue;
                             }
                         }
@@ -546,7 +570,8 @@ impl Crawler {
             }
         }
 
-        report.counts.left_queued = frontier.len() as u64;
+        report.counts.left_queued += frontier.len() as u64;
+        self.progress.sites_done.fetch_add(1, Ordering::Relaxed);
         report.outcome = if self.stop.is_stopped() {
             "interrupted".into()
         } else if !frontier.is_empty() {
@@ -585,7 +610,20 @@ impl Crawler {
         if r.fetched {
             c.pages_fetched += 1;
             c.bytes += r.bytes;
+            self.progress.pages.fetch_add(1, Ordering::Relaxed);
         }
+        match &r.outcome {
+            PageOutcome::Article { .. } => {
+                self.progress.articles.fetch_add(1, Ordering::Relaxed);
+            }
+            PageOutcome::Failed(_) | PageOutcome::Blocked(_) => {
+                self.progress.errors.fetch_add(1, Ordering::Relaxed);
+            }
+            _ => {}
+        }
+        self.progress
+            .queued
+            .store(frontier.len() as u64, Ordering::Relaxed);
         let url = r.item.url.clone();
         let previous = self.state.get(&url)?;
         let mut record = previous.clone().unwrap_or_default();
@@ -727,6 +765,7 @@ impl Crawler {
             PageOutcome::Interrupted => {
                 // Stays queued: the next run resumes it.
                 entry.result = "interrupted".into();
+                c.left_queued += 1;
                 report.urls.push(entry);
                 return Ok(());
             }
@@ -964,12 +1003,16 @@ impl Crawler {
         let previous = blocking(|| self.state.get(&item.url).ok().flatten());
         let validators = previous
             .as_ref()
-            .filter(|p| matches!(p.status.as_str(), "article" | "list" | "not_article"))
+            // (A page queued again for this pass has status `queued`: its validators
+            // are still those of its last fetch.)
+            .filter(|p| {
+                p.last_fetch.is_some() && !matches!(p.status.as_str(), "failed" | "blocked")
+            })
             .map(|p| Validators {
                 etag: p.etag.clone(),
                 last_modified: p.last_modified.clone(),
             })
-            .filter(|v| v.etag.is_some() || v.last_modified.is_some());
+            .filter(|v| !v.is_empty());
 
         let policy = &self.config.retry;
         let mut tries = 0u32;

@@ -116,11 +116,7 @@ impl Robots {
                         }
                     }
                 }
-                "sitemap" => {
-                    if !value.is_empty() {
-                        sitemaps.push(value.to_string());
-                    }
-                }
+                "sitemap" if !value.is_empty() => sitemaps.push(value.to_string()),
                 _ => {}
             }
         }

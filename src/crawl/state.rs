@@ -264,7 +264,10 @@ fn row_to_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<UrlRecord> {
 impl CrawlState for SqliteState {
     fn begin_pass(&self, site: &str) -> StateResult<PassInfo> {
         self.with(|conn| {
-            let tx = conn.transaction()?;
+            // IMMEDIATE: take the write lock up front. A deferred read-then-write
+            // transaction fails at once with "database is locked" (no busy wait) when
+            // another connection (the scheduler, a second process) wrote in between.
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let row: Option<(i64, bool)> = tx
                 .query_row(
                     "SELECT pass, running FROM sites WHERE site = ?1",
@@ -355,7 +358,10 @@ impl CrawlState for SqliteState {
 
     fn enqueue(&self, site: &str, pass: i64, urls: &[NewUrl]) -> StateResult<Vec<Enqueued>> {
         self.with(|conn| {
-            let tx = conn.transaction()?;
+            // IMMEDIATE: take the write lock up front. A deferred read-then-write
+            // transaction fails at once with "database is locked" (no busy wait) when
+            // another connection (the scheduler, a second process) wrote in between.
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let mut out = Vec::with_capacity(urls.len());
             {
                 let mut select = tx.prepare_cached("SELECT pass, status FROM urls WHERE url = ?1")?;

@@ -1,9 +1,15 @@
 //! Boilerplate removal: navigation, widgets, related links, footers, hidden blocks.
 //!
 //! Every rule is data (`config/rules/clean.toml`); this module only knows how to apply
-//! them safely. Safety comes from measuring the page first ([`DomStats`]): how much
-//! visible text and how much prose every element holds. A rule that would take most of
-//! the page's prose with it (a class named `bottom` on the article wrapper) is refused.
+//! them safely. Safety comes from measuring the page first (`DomStats`): how much
+//! visible text and how much prose every element holds, and which element holds most of
+//! the prose (the likely article). A guarded rule never removes that element or its
+//! ancestors, nor anything holding a large share of the page's text or prose, so a class
+//! named `bottom` or `and-w-sidebar` on the article wrapper costs nothing. Text rules only
+//! read short blocks, so a paragraph that mentions 网站地图 or 版权所有 stays.
+//!
+//! Order per element (outermost first, first match wins, the subtree goes with it):
+//! tag rules, hidden elements, aria-hidden, class / id rules, text rules.
 //!
 //! All walks over the tree are iterative: pages with 100 000 nested elements must not
 //! overflow the stack.
@@ -340,10 +346,13 @@ fn judge_element<'r>(
     if name == "title" || name == "meta" {
         return None;
     }
-    if let Some(_why) = hidden_reason(el, &rules.hidden_classes) {
-        if stats.removable(s, 1.0, settings.hidden_guard_prose_share) {
-            return Some("hidden");
-        }
+    // A hidden element that holds the page's main prose is an article revealed by a
+    // script (or a tab), not boilerplate.
+    if hidden_reason(el, &rules.hidden_classes).is_some()
+        && !stats.protected.contains(&node.id())
+        && stats.removable(s, 1.0, settings.hidden_guard_prose_share)
+    {
+        return Some("hidden");
     }
     if el
         .attr("aria-hidden")
@@ -947,6 +956,18 @@ mod tests {
     }
 
     #[test]
+    fn article_revealed_by_script_is_not_hidden_boilerplate() {
+        let html = format!(
+            "<html><body><div style=\"display:none\" class=\"tab\">隐藏的选项卡</div>\
+             <div id=\"main\" style=\"visibility:hidden\"><p>{ARTICLE}</p><p>{ARTICLE}</p></div>\
+             <ul class=\"list\"><li><a>链接一</a></li></ul></body></html>"
+        );
+        let (text, report) = cleaned(&html);
+        assert_eq!(text.matches("县政府召开常务会议").count(), 2, "{report:?}");
+        assert!(!text.contains("隐藏的选项卡"));
+    }
+
+    #[test]
     fn guard_keeps_article_inside_misleading_class() {
         // The whole article sits in a container whose class looks like a footer / sidebar.
         let html = format!(
@@ -1049,6 +1070,37 @@ mod tests {
         ] {
             assert!(!text.contains(gone), "{gone} survived: {text}");
         }
+    }
+
+    #[test]
+    fn user_rules_extend_the_built_in_ones() {
+        let rules = CleanRules::compile(&[
+            RuleSource {
+                name: "clean.toml".into(),
+                text: include_str!("../../config/rules/clean.toml").into(),
+            },
+            RuleSource {
+                name: "/etc/gazette/rules/clean.toml".into(),
+                text:
+                    "[[texts]]\nname = \"site_banner\"\npattern = '^本站消息提醒'\nmax_chars = 40\n"
+                        .into(),
+            },
+        ])
+        .expect("user rules compile");
+        let mut doc = Html::parse_document(&page("<div>本站消息提醒：系统升级</div>", ""));
+        let report = clean(&mut doc, &rules);
+        assert_eq!(report.removed_by("site_banner"), 1, "{report:?}");
+        assert!(rules.text_rules.len() > 1, "built-in rules are kept");
+
+        let bad = CleanRules::compile(&[RuleSource {
+            name: "/etc/gazette/rules/clean.toml".into(),
+            text: "[[texts]]\nname = \"broken\"\npattern = '(('\nmax_chars = 4\n".into(),
+        }]);
+        let message = bad.expect_err("a bad pattern is refused").to_string();
+        assert!(
+            message.contains("/etc/gazette/rules/clean.toml") && message.contains("broken"),
+            "{message}"
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //!
 //! The lexicon and the script table are data (`config/rules/spam.toml`), compiled once.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use ego_tree::iter::Edge;
@@ -46,6 +46,7 @@ pub struct SpamRules {
     href: Regex,
     markup: Regex,
     write_call: Regex,
+    from_char_code: Regex,
 }
 
 impl Default for SpamRules {
@@ -272,6 +273,7 @@ impl SpamRules {
                 r"(?is)<script\b.*?(?:</script\s*>|$)|<style\b.*?(?:</style\s*>|$)|<!--.*?(?:-->|$)|<[^>]*>?",
             ),
             write_call: static_regex(r"document\s*\.\s*write(?:ln)?\s*\("),
+            from_char_code: static_regex(r"String\s*\.\s*fromCharCode\s*\(([\d\s,]+)\)"),
         })
     }
 
@@ -365,7 +367,8 @@ fn normalize(text: &str) -> String {
         .collect()
 }
 
-/// The page-level evidence [`is_spam_page`] weighs, gathered before anything is removed.
+/// The page-level evidence [`is_spam_page`] weighs (title, meta and headings are read
+/// before anything is removed, the body text after).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PageSignals {
     /// The `<title>` text.
@@ -399,13 +402,12 @@ pub fn remove_spam(
     base: Option<&Url>,
     rules: &SpamRules,
 ) -> SpamReport {
-    let page = page_signals(doc, rules);
+    let mut page = page_signals(doc, rules);
     let mut scan = Scan::new(doc, base, rules);
     scan.after_html_end(doc, source);
     scan.document_writes(doc);
     scan.blocks(doc);
     scan.apply(doc);
-    let mut page = page;
     if let Some(body) = body_of(doc) {
         let text = normalize(&compact_text(body, 300_000));
         page.body_strong = rules.hits(&text).strong;
@@ -421,6 +423,11 @@ pub fn remove_spam(
 }
 
 /// True when the page as a whole is spam rather than an article with spam injected.
+///
+/// Points: a promotional title (2), promotional meta keywords / description (1), two or
+/// more promotional headings making up a third of all (2), keyword-stuffed text left
+/// after removal with few reporting words (2), three or more removals (1). Four points
+/// make a spam page: a hijacked title alone, or one 六合彩 headline, does not.
 pub fn is_spam_page(found: &SpamReport, meta: &PageMeta, rules: &SpamRules) -> bool {
     let strong_no_context = |text: &str| {
         let h = rules.hits(&normalize(text));
@@ -431,7 +438,7 @@ pub fn is_spam_page(found: &SpamReport, meta: &PageMeta, rules: &SpamRules) -> b
     let meta_spam = !found.page.meta_terms.is_empty()
         || meta.description.as_deref().is_some_and(strong_no_context)
         || meta.keywords.iter().any(|k| strong_no_context(k));
-    let headings = &found.page;
+    let page = &found.page;
     let mut score = 0;
     if title_spam {
         score += 2;
@@ -441,10 +448,10 @@ pub fn is_spam_page(found: &SpamReport, meta: &PageMeta, rules: &SpamRules) -> b
     }
     // One heading is not enough: a news page's <h1> repeats its title (六合彩 results in
     // Hong Kong news); a parasite page repeats the keyword in many headings.
-    if headings.spam_headings >= 2 && headings.spam_headings * 3 >= headings.headings {
+    if page.spam_headings >= 2 && page.spam_headings * 3 >= page.headings {
         score += 2;
     }
-    if headings.body_strong >= 6 && headings.body_context * 3 < headings.body_strong {
+    if page.body_strong >= 6 && page.body_context * 3 < page.body_strong {
         score += 2;
     }
     if found.removals.len() >= 3 {
@@ -889,13 +896,21 @@ impl<'r> Scan<'r> {
             if !self.rules.write_call.is_match(&code) {
                 continue;
             }
-            let written: String = self
+            let mut written: String = self
                 .rules
                 .write_call
                 .find_iter(&code)
                 .map(|m| js_string_arguments(&code[m.end()..]))
                 .collect::<Vec<_>>()
                 .join("");
+            for codes in self.rules.from_char_code.captures_iter(&code) {
+                written.extend(
+                    codes[1]
+                        .split(',')
+                        .filter_map(|n| n.trim().parse::<u32>().ok())
+                        .filter_map(char::from_u32),
+                );
+            }
             let lower = written.to_ascii_lowercase();
             let hides = written_hidden_wrapper(&lower);
             if hides {
@@ -905,8 +920,27 @@ impl<'r> Scan<'r> {
                     self.mark_hidden_between(doc, start, script.id());
                 }
             }
-            let visible = decode_entities(&self.rules.markup.replace_all(&written, " "));
-            let hits = self.rules.hits(&normalize(&visible));
+            let mut visible = decode_entities(&self.rules.markup.replace_all(&written, " "));
+            let mut hits = self.rules.hits(&normalize(&visible));
+            let mut detail = vec!["written by document.write".to_string()];
+            if hits.strong == 0 {
+                // `var s = '<a …>北京赛车</a>'; document.write(s)`: the text sits in other
+                // literals of the same script. Only strong terms count there.
+                let literals = decode_entities(
+                    &self
+                        .rules
+                        .markup
+                        .replace_all(&js_strings(&code, false), " "),
+                );
+                let literal_hits = self.rules.hits(&normalize(&literals));
+                if literal_hits.strong > 0 {
+                    hits = literal_hits;
+                    visible = literals;
+                    detail = vec![
+                        "in the string literals of a script that calls document.write".to_string(),
+                    ];
+                }
+            }
             let foreign: Vec<String> = self
                 .rules
                 .href
@@ -925,7 +959,6 @@ impl<'r> Scan<'r> {
             if !spam {
                 continue;
             }
-            let mut detail = vec!["written by document.write".to_string()];
             if hits.any() {
                 detail.push(hits.detail());
             }
@@ -1042,11 +1075,14 @@ impl<'r> Scan<'r> {
         name: &str,
         hidden: Option<&'static str>,
         stats: &DomStats,
-        links: &std::collections::HashMap<NodeId, LinkStats>,
+        links: &HashMap<NodeId, LinkStats>,
         texts: &mut TextCache,
     ) -> bool {
         let s = stats.get(node.id());
         if s.text == 0 {
+            if name == "a" {
+                return self.judge_image_link(node, hidden);
+            }
             return false;
         }
         let l = links.get(&node.id()).copied().unwrap_or_default();
@@ -1133,6 +1169,41 @@ impl<'r> Scan<'r> {
             return true;
         }
         false
+    }
+
+    /// A link without text (a banner image) to another site, whose `title` / `alt` is
+    /// promotion.
+    fn judge_image_link(&mut self, node: NodeRef<Node>, hidden: Option<&'static str>) -> bool {
+        let Some(el) = node.value().as_element() else {
+            return false;
+        };
+        if !el.attr("href").is_some_and(|h| self.is_foreign(h)) {
+            return false;
+        }
+        let mut label: String = el.attr("title").unwrap_or_default().to_string();
+        for d in node.descendants() {
+            if let Some(alt) = d
+                .value()
+                .as_element()
+                .and_then(|e| e.attr("alt").or(e.attr("title")))
+            {
+                label.push(' ');
+                label.push_str(alt);
+            }
+        }
+        let hits = self.rules.hits(&normalize(&label));
+        if hits.strong == 0 || hits.context {
+            return false;
+        }
+        let reason = if hidden.is_some() {
+            "lexicon_hidden_block"
+        } else {
+            "lexicon_short_block"
+        };
+        let detail = format!("image link to another site; {}", hits.detail());
+        self.report(&label, reason, detail);
+        self.cut(node.id());
+        true
     }
 
     /// `<noscript>` holds its markup as raw text; links to other sites with terms in it
@@ -1284,8 +1355,8 @@ impl<'r> Scan<'r> {
     }
 
     /// Per element: links below it, how many leave the site, how many of those carry terms.
-    fn link_stats(&self, body: NodeRef<Node>) -> std::collections::HashMap<NodeId, LinkStats> {
-        let mut map = std::collections::HashMap::new();
+    fn link_stats(&self, body: NodeRef<Node>) -> HashMap<NodeId, LinkStats> {
+        let mut map = HashMap::new();
         let mut stack: Vec<(NodeId, LinkStats)> = Vec::new();
         for edge in body.traverse() {
             match edge {
@@ -1363,7 +1434,7 @@ fn is_blank_node(node: NodeRef<Node>) -> bool {
 
 /// Without a page address: the site most absolute links point to, if one clearly leads.
 fn dominant_site(doc: &Html) -> Option<String> {
-    let mut counts: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut counts: HashMap<String, usize> = HashMap::new();
     let mut total = 0usize;
     for node in doc.tree.root().descendants() {
         let Some(href) = node
@@ -1501,24 +1572,31 @@ fn decode_entities(text: &str) -> String {
 /// The string literals in the arguments of a call, `code` starting right after `(`,
 /// decoded (JS escapes, `unescape('%u…')`).
 fn js_string_arguments(code: &str) -> String {
+    js_strings(code, true)
+}
+
+/// Decoded string literals of `code`: of one call's arguments (`one_call`, `code` starting
+/// right after its `(`), or of the whole script.
+fn js_strings(code: &str, one_call: bool) -> String {
     let mut out = String::new();
     let mut depth = 1usize;
     let mut chars = code.chars().peekable();
     let mut scanned = 0usize;
+    let limit = if one_call { 20_000 } else { 200_000 };
     while let Some(c) = chars.next() {
         scanned += 1;
-        if scanned > 20_000 {
+        if scanned > limit {
             break;
         }
         match c {
-            '(' => depth += 1,
-            ')' => {
+            '(' if one_call => depth += 1,
+            ')' if one_call => {
                 depth -= 1;
                 if depth == 0 {
                     break;
                 }
             }
-            ';' | '\n' if depth == 1 => break,
+            ';' | '\n' if one_call && depth == 1 => break,
             '"' | '\'' | '`' => {
                 let quote = c;
                 let mut lit = String::new();

@@ -329,6 +329,25 @@ fn find_title_runs(doc: &Html, analysis: &Analysis, rules: &ContentRules) -> Opt
     best.map(|(_, span)| span)
 }
 
+/// True when most of the element's text sits in three or more children that each
+/// carry a headline link: a list of posts.
+fn is_list_of_posts(doc: &Html, analysis: &Analysis, id: NodeId) -> bool {
+    let (Some(node), Some(stat)) = (doc.tree.get(id), analysis.stats.get(&id)) else {
+        return false;
+    };
+    let mut items = 0u32;
+    let mut item_tokens = 0u32;
+    for child in node.children() {
+        if let Some(cs) = analysis.stats.get(&child.id()) {
+            if cs.headline_links >= 1 && cs.text.tokens >= 20 {
+                items += 1;
+                item_tokens += cs.text.tokens;
+            }
+        }
+    }
+    items >= 3 && item_tokens * 2 >= stat.text.tokens
+}
+
 /// True when the element (or a near ancestor) is one of several similar items that
 /// each carry a headline link: a teaser in a list of posts, not the article.
 fn in_repeated_list(doc: &Html, analysis: &Analysis, id: NodeId) -> bool {
@@ -390,7 +409,7 @@ fn choose(doc: &Html, analysis: &Analysis, rules: &ContentRules) -> Option<Choic
     ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
     // Teasers in a list of posts are not the article (checked for the leaders only).
     for (id, score) in ranked.iter_mut().take(20) {
-        if in_repeated_list(doc, analysis, *id) {
+        if in_repeated_list(doc, analysis, *id) || is_list_of_posts(doc, analysis, *id) {
             *score *= rules.knobs.repeated_item_penalty;
         }
     }

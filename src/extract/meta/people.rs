@@ -86,7 +86,10 @@ pub fn fields(line: &str, rules: &MetaRules) -> Vec<Field> {
         }
         let value_start = if let Some(rest) = trimmed.strip_prefix([':', '：']) {
             m.end() + sep_len + (trimmed.len() - rest.len())
-        } else if word.ends_with(['于', '於']) && word.chars().count() >= 3 {
+        } else if word.ends_with(['于', '於'])
+            && word.chars().count() >= 3
+            && is_boundary_before(before)
+        {
             m.end()
         } else if matches!(kind, LabelKind::Author | LabelKind::Editor)
             && (trimmed.starts_with(['/', '／']))
@@ -135,7 +138,9 @@ fn cut_value(value: &str, rules: &MetaRules) -> String {
     if let Some(f) = find_dates(value, rules).first() {
         end = end.min(f.start);
     }
-    for stop in ['|', '｜', '丨', '\t', '【', '[', '〔', '<', '>', '»'] {
+    for stop in [
+        '|', '｜', '丨', '\t', '【', '[', '〔', '<', '>', '»', '。', '，', '；', '！', '？',
+    ] {
         if let Some(i) = value.find(stop) {
             if i > 0 {
                 end = end.min(i);
@@ -802,14 +807,18 @@ fn outlet_near_date(line: &str, rules: &MetaRules) -> Option<String> {
     .map(str::to_string)
 }
 
-/// A meta author counts only when the name is visible outside editor credits.
+/// A meta author counts only when the page shows the name after an author role word
+/// (the meta is usually the CMS user or the duty editor).
 fn confirmed_visible(scan: &Scan, name: &str, rules: &MetaRules) -> bool {
-    scan.lines.iter().any(|l| {
-        l.text.contains(name)
-            && !fields(&l.text, rules)
+    scan.lines
+        .iter()
+        .filter(|l| l.text.contains(name))
+        .any(|l| {
+            fields(&l.text, rules)
                 .iter()
-                .any(|f| f.kind == LabelKind::Editor && f.value.contains(name))
-    })
+                .any(|f| f.kind == LabelKind::Author && f.value.contains(name))
+                || byline(&l.text, rules).is_some_and(|(_, names)| names.iter().any(|n| n == name))
+        })
 }
 
 /// JSON-LD `author` values: (people, organisations).

@@ -388,3 +388,113 @@ fn doorway_page_with_stuffed_prose_is_a_spam_page() {
     assert!(report.page.body_strong >= 6, "{:?}", report.page);
     assert!(is_spam_page(&report, &PageMeta::default(), &spam_rules()));
 }
+
+#[test]
+fn short_lines_innocent_and_promotional() {
+    let rules = spam_rules();
+    let doc = Html::parse_document("<html><body></body></html>");
+    let scan = Scan::new(
+        &doc,
+        Url::parse("http://www.example.gov.cn/").ok().as_ref(),
+        &rules,
+    );
+    for innocent in [
+        "卫生间返水问题如何处理",
+        "老年人地滚球比赛圆满结束",
+        "社区棋牌室管理规定",
+        "工程快三年了还没完工",
+        "竞彩足球投注指南",
+        "互联网投资理财风险提示",
+        "福利彩票公益金使用公告",
+        "体育彩票投注站招募",
+        "严厉打击网络赌博百家乐",
+        "澳门博彩业收入增长",
+        "设立博士后工作站",
+        "中国福利彩票快3游戏规则",
+    ] {
+        assert!(
+            scan.short_block_verdict(&normalize(innocent), false)
+                .is_none(),
+            "{innocent} judged spam"
+        );
+    }
+    for promotion in [
+        "安徽快3计划在线",
+        "北京赛车pk10开奖直播",
+        "澳门百家乐真人娱乐",
+        "开户送彩金",
+        "bet365体育",
+        "ＰＫ１０计划",
+        "时时彩平台",
+    ] {
+        assert!(
+            scan.short_block_verdict(&normalize(promotion), false)
+                .is_some(),
+            "{promotion} missed"
+        );
+    }
+}
+
+#[test]
+fn document_write_through_a_variable_or_char_codes() {
+    let source = "<html><body><p>正文内容，县政府召开常务会议研究部署秋冬季农业生产工作。</p>\
+        <script>var s = '<a href=\"http://x.example/\">' + unescape('%u5317%u4EAC%u8D5B%u8F66') + '</a>'; document.write(s);</script>\
+        <script>document.write(String.fromCharCode(26102,26102,24425));</script>\
+        <script>document.write('<span>今天是' + new Date().getFullYear() + '年</span>');</script>\
+        </body></html>";
+    let Run { report, .. } = run(source, "http://www.example.gov.cn/");
+    assert_eq!(
+        reasons(&report),
+        ["document_write", "document_write"],
+        "{:#?}",
+        report.removals
+    );
+    assert!(report.removals[0].text.contains("北京赛车"));
+    assert!(report.removals[1].text.contains("时时彩"));
+}
+
+#[test]
+fn odd_inputs_do_not_panic() {
+    let inputs = [
+        "",
+        "</html>",
+        "</HTML >x",
+        "</html",
+        "<html></html>&#",
+        "<html></html>&#99999999999;&#x110000;&amp",
+        "<script>document.write(</script>",
+        "<script>document.write('\\u{zz}\\x4</script>",
+        "<script>document.write(unescape('%u12'))</script>",
+        "<script>document.write(String.fromCharCode(99999999999))</script>",
+        "<style>.a{display:none</style><div class='a'>时时彩</div>",
+        "<style>{}{}#{display:none} .{visibility:hidden}</style><p>x</p>",
+        "<marquee></marquee><div hidden></div>",
+        "<a href='http://[::1'>北京赛车</a><a href=''>快3</a><a>时时彩</a>",
+        "<body>\u{0}\u{6}\u{feff}时时彩</body></html>时时彩",
+        "<p>快</p></html>３計劃",
+    ];
+    let rules = spam_rules();
+    let clean_rules = clean_rules();
+    for input in inputs {
+        let mut doc = Html::parse_document(input);
+        let report = remove_spam(&mut doc, input, None, &rules);
+        let _ = is_spam_page(&report, &PageMeta::default(), &rules);
+        let _ = clean(&mut doc, &clean_rules);
+    }
+}
+
+#[test]
+fn banner_image_links_are_judged_by_alt_text() {
+    let source = "<html><body><p>正文内容，县政府召开常务会议研究部署秋冬季农业生产工作。</p>\
+        <a href='http://casino.example/'><img src='/b.gif' alt='澳门新葡京娱乐城'></a>\
+        <a href='http://www.gov.cn/'><img src='/gov.gif' alt='中国政府网'></a>\
+        <a href='/local.html'><img src='/x.gif' alt='百家乐'></a></body></html>";
+    let Run { report, .. } = run(source, "http://www.example.gov.cn/");
+    assert_eq!(
+        reasons(&report),
+        ["lexicon_short_block"],
+        "{:#?}",
+        report.removals
+    );
+    assert!(report.removals[0].text.contains("新葡京"));
+}
