@@ -233,6 +233,9 @@ impl Service {
             }
             self.sites.insert(site.name.clone(), site);
         }
+        if names.is_empty() {
+            warn!("no enabled site in the config: nothing to schedule");
+        }
         let keep: Vec<&str> = names.iter().map(String::as_str).collect();
         self.timetable.retain(&keep);
         self.metrics.retain_sites(&keep);

@@ -178,7 +178,8 @@ enum PageOutcome {
         kind: NotArticleKind,
         reason: String,
     },
-    RobotsDisallowed,
+    /// Why (a rule, or robots.txt unreachable).
+    RobotsDisallowed(String),
     Blocked(String),
     Failed(String),
     Interrupted,
@@ -524,7 +525,10 @@ impl Crawler {
                     if let Some(robots) = self.robots.loaded(&key) {
                         if let Ok(u) = Url::parse(&item.url) {
                             if !robots.allowed(&u) {
-                                let r = PageResult::new(item, PageOutcome::RobotsDisallowed);
+                                let r = PageResult::new(
+                                    item,
+                                    PageOutcome::RobotsDisallowed(robots_refusal(&robots)),
+                                );
                                 blocking(|| {
                                     self.handle_result(
                                         &ctx,
@@ -729,10 +733,10 @@ impl Crawler {
                 record.etag = r.validators.etag.clone();
                 record.last_modified = r.validators.last_modified.clone();
             }
-            PageOutcome::RobotsDisallowed => {
+            PageOutcome::RobotsDisallowed(reason) => {
                 c.robots_disallowed += 1;
                 entry.result = "robots_disallowed".into();
-                entry.reason = Some("robots.txt disallows it for our User-Agent".into());
+                entry.reason = Some(reason.clone());
                 record.status = "skipped".into();
                 record.reason = entry.reason.clone();
             }
@@ -998,7 +1002,7 @@ impl Crawler {
         }
         let robots = self.robots_for(&key).await;
         if !robots.allowed(&url) {
-            return PageResult::new(item, PageOutcome::RobotsDisallowed);
+            return PageResult::new(item, PageOutcome::RobotsDisallowed(robots_refusal(&robots)));
         }
         let previous = blocking(|| self.state.get(&item.url).ok().flatten());
         let validators = previous
@@ -1251,6 +1255,16 @@ impl Crawler {
             },
         };
         (result, Some(links))
+    }
+}
+
+/// Why robots.txt refuses a URL, for the report.
+fn robots_refusal(robots: &Robots) -> String {
+    match &robots.source {
+        robots::RobotsSource::Unreachable(e) => {
+            format!("robots.txt unreachable ({e}): the host is not crawled this pass")
+        }
+        _ => "robots.txt disallows it for our User-Agent".into(),
     }
 }
 

@@ -170,6 +170,11 @@ impl RunReport {
                     s.site, b.host, b.reason
                 ));
             }
+            for (host, status) in &s.robots {
+                if status.starts_with("unreachable") {
+                    out.push_str(&format!("{}: robots.txt of {host}: {status}\n", s.site));
+                }
+            }
             if let Some(e) = &s.error {
                 out.push_str(&format!("{}: {}\n", s.site, e));
             }

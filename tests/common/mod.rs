@@ -626,7 +626,7 @@ pub fn temp_files(archive: &std::path::Path) -> Vec<std::path::PathBuf> {
         .into_iter()
         .filter(|p| {
             p.file_name()
-                .map_or(false, |n| n.to_string_lossy().contains(".tmp-"))
+                .is_some_and(|n| n.to_string_lossy().contains(".tmp-"))
         })
         .collect()
 }

@@ -55,13 +55,35 @@ pub fn choose(
     }
     refs.retain(|r| r.chars().count() >= 2);
 
-    let mut best: Option<(i32, usize, String)> = None;
+    // (text, line, level bonus, may stand without a reference match)
+    let mut candidates: Vec<(String, usize, i32, bool)> = Vec::new();
     for mark in &scan.marks {
         let MarkKind::Title(level) = mark.kind else {
             continue;
         };
-        let text = mark.text.trim();
-        let k = key(text);
+        let bonus = match level {
+            1 => 10,
+            2 => 6,
+            3 => 3,
+            _ => 5,
+        };
+        candidates.push((mark.text.trim().to_string(), mark.line, bonus, true));
+        // A title container holding the headline and the info line: each line alone.
+        if mark.end_line > mark.line + 1 {
+            for i in mark.line..mark.end_line.min(mark.line + 6).min(scan.lines.len()) {
+                candidates.push((scan.lines[i].text.clone(), i, bonus - 1, true));
+            }
+        }
+    }
+    // Any plain line that matches a reference (headlines in unmarked elements).
+    for (i, line) in scan.lines.iter().enumerate() {
+        if !line.mostly_link() && line.text.chars().count() <= 200 {
+            candidates.push((line.text.clone(), i, -5, false));
+        }
+    }
+    let mut best: Option<(i32, usize, String)> = None;
+    for (text, line, bonus, standalone) in candidates {
+        let k = key(&text);
         let n = k.chars().count();
         if !(2..=200).contains(&n) || rules.not_title.iter().any(|w| key(w) == k) {
             continue;
@@ -83,23 +105,22 @@ pub fn choose(
         }
         if score == 0 {
             // A long heading right above the info line.
-            if n >= 8 && info_line_follows(scan, mark.end_line, rules) {
+            if standalone && n >= 8 && info_line_follows(scan, line + 1, rules) {
                 score = 30;
             } else {
                 continue;
             }
         }
-        score += match level {
-            1 => 10,
-            2 => 6,
-            3 => 3,
-            _ => 5,
-        };
+        score += bonus;
         if text.ends_with("...") || text.ends_with('…') {
             score -= 40;
         }
-        if best.as_ref().map_or(true, |b| score > b.0) {
-            best = Some((score, mark.line, text.to_string()));
+        let better = match &best {
+            None => true,
+            Some(b) => score > b.0 || (score == b.0 && line < b.1),
+        };
+        if better {
+            best = Some((score, line, text));
         }
     }
     if let Some((score, line, text)) = best {
