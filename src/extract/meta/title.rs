@@ -81,6 +81,16 @@ pub fn choose(
             candidates.push((line.text.clone(), i, -5, false));
         }
     }
+    let info_lines: Vec<bool> = scan
+        .lines
+        .iter()
+        .map(|l| l.text.chars().count() <= 150 && super::date::has_info_label(&l.text, rules))
+        .collect();
+    let near_info = |line: usize| {
+        let lo = line.saturating_sub(8);
+        let hi = (line + 7).min(info_lines.len());
+        (lo..hi).any(|i| info_lines[i])
+    };
     let mut best: Option<(i32, usize, String)> = None;
     for (text, line, bonus, standalone) in candidates {
         let k = key(&text);
@@ -94,9 +104,9 @@ pub fn choose(
                 100
             } else if n >= 4 && r.starts_with(&k) && n * 10 >= r.chars().count() * 4 {
                 80
-            } else if n >= 6 && r.contains(&k) && n * 10 >= r.chars().count() * 3 {
+            } else if standalone && n >= 6 && r.contains(&k) && n * 10 >= r.chars().count() * 3 {
                 60
-            } else if k.starts_with(r.as_str()) && r.chars().count() >= 6 {
+            } else if standalone && k.starts_with(r.as_str()) && r.chars().count() >= 6 {
                 50
             } else {
                 0
@@ -112,6 +122,11 @@ pub fn choose(
             }
         }
         score += bonus;
+        if near_info(line) {
+            score += 15;
+        } else if scan.lines.get(line).is_some_and(|l| l.mostly_link()) {
+            score -= 25;
+        }
         if text.ends_with("...") || text.ends_with('…') {
             score -= 40;
         }
