@@ -369,7 +369,7 @@ async fn retries_redirects_failures_and_duplicate_urls() {
         "{addresses:?}"
     );
     assert!(addresses.contains(&s.url(&moved.path)), "{addresses:?}");
-    assert_eq!(all.len(), 3 + 3);
+    assert_eq!(all.len(), 3 + 3, "{:#?}", report.sites[0].urls);
     assert!(temp_files(dir.path()).is_empty());
 }
 
@@ -842,4 +842,37 @@ async fn measure_a_large_local_crawl() {
             .join("\n")
     );
     assert_eq!(archived, 1525);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_per_site_charset_outranks_a_wrong_declaration() {
+    let s = start_site("mislabelled", Duration::from_millis(2)).await;
+    let col = Column::new(
+        "/xwzx/",
+        Charset::Gbk,
+        Paging::IndexN,
+        10,
+        "雅安市人民政府",
+        3,
+        1,
+    );
+    col.install(&s);
+    // The server claims UTF-8 for GBK bytes.
+    for a in &col.articles {
+        let html = article_html(a, Charset::Gbk, "雅安市人民政府", false);
+        s.page(&a.path, Resp::html(Charset::Gbk.encode(&html), "utf-8"));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let toml = config_text(
+        dir.path(),
+        "delay_ms = 2",
+        &[("mislabelled", s.url("/xwzx/"), "charset = \"gbk\"")],
+    );
+    crawl(&toml).await;
+    let all = articles(dir.path());
+    assert_eq!(titles(dir.path()), expected_titles(&[&col]));
+    assert!(
+        all.iter().all(|a| a["encoding"]["from"] == "override"),
+        "{all:?}"
+    );
 }

@@ -157,7 +157,7 @@ fn trs_gbk_article() {
     assert_eq!(a.images.len(), 1);
     assert_eq!(
         a.images[0].src,
-        "http://www.qingshi.gov.cn/images/2023-10/W020231009_hy.jpg"
+        "http://www.qingshi.gov.cn/xwzx/images/2023-10/W020231009_hy.jpg"
     );
     assert_eq!(a.images[0].caption.as_deref(), Some("会议现场（宋晓林 摄）"));
     for noise in ["相关新闻", "分享到", "责任编辑", "主办单位", "您当前的位置"] {

@@ -70,6 +70,10 @@ pub fn run(args: CrawlArgs) -> Result<u8> {
 
 async fn run_async(args: CrawlArgs, config: Config) -> Result<u8> {
     let state = SqliteState::open(&config.state_path())?;
+    let removed = gazette::crawl::remove_stale_temp_files(&config.archive_dir);
+    if removed > 0 {
+        warn!(removed, "removed temporary files left by a killed run");
+    }
     let archive = LocalArchive::with_options(
         &config.archive_dir,
         ArchiveOptions {

@@ -27,7 +27,7 @@ use url::Url;
 
 use crate::archive::{identity_url, raw_identity, Archive, PutStatus, RawPageRecord};
 use crate::config::{host_port, Config, Site};
-use crate::decode::{self, Decoded, EncodingSource};
+use crate::decode;
 use crate::extract::{ExtractOptions, Extractor, NotArticleKind, Outcome, RawPage};
 use crate::fetch::host::{HostKey, HostPool};
 use crate::fetch::retry::RetryDecision;
@@ -264,6 +264,53 @@ fn column_of(url: &Url) -> String {
         Some(i) => path[..=i].to_string(),
         None => "/".to_string(),
     }
+}
+
+/// Removes temporary files that a killed process left in a local archive folder (an
+/// atomic write is a temporary file renamed into place; `kill -9` between the two leaves
+/// the temporary file). Files of a process that is still running are kept. Returns how
+/// many were removed.
+pub fn remove_stale_temp_files(root: &std::path::Path) -> usize {
+    fn is_running(pid: u32) -> bool {
+        if pid == std::process::id() {
+            return true;
+        }
+        let proc = std::path::Path::new("/proc");
+        // Without /proc we cannot tell: keep the file.
+        !proc.exists() || proc.join(pid.to_string()).exists()
+    }
+    fn walk(dir: &std::path::Path, removed: &mut usize) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_dir() {
+                walk(&path, removed);
+                continue;
+            }
+            let name = entry.file_name().to_string_lossy().into_owned();
+            // `.<name>.tmp-<pid>-<random>` (see `archive::write_atomically`).
+            let Some((_, rest)) = name.rsplit_once(".tmp-") else {
+                continue;
+            };
+            if !name.starts_with('.') {
+                continue;
+            }
+            let pid = rest.split('-').next().and_then(|p| p.parse::<u32>().ok());
+            if let Some(pid) = pid {
+                if !is_running(pid) && std::fs::remove_file(&path).is_ok() {
+                    *removed += 1;
+                }
+            }
+        }
+    }
+    let mut removed = 0;
+    walk(root, &mut removed);
+    removed
 }
 
 /// Runs blocking state work (SQLite) without stalling the async workers that drive the
@@ -828,6 +875,8 @@ impl Crawler {
                 continue;
             }
             if !ctx.in_scope(link, &self.crawl_rules, kind) {
+                // Counted once per pass (scope does not change within a pass).
+                seen.insert(link.to_string());
                 report.counts.out_of_scope += 1;
                 continue;
             }
@@ -1189,19 +1238,11 @@ impl Crawler {
                 None,
             );
         }
-        let decoded = match ctx.site.charset {
-            Some(encoding) => {
-                let (text, _, lossy) = encoding.decode(&page.bytes);
-                Decoded {
-                    text: text.into_owned(),
-                    encoding,
-                    from: EncodingSource::Override,
-                    corrected: false,
-                    lossy,
-                }
-            }
-            None => decode::decode(&page.bytes, page.content_type.as_deref()),
-        };
+        let decoded = decode::decode_with_override(
+            &page.bytes,
+            page.content_type.as_deref(),
+            ctx.site.charset,
+        );
         let address = page
             .final_url
             .clone()
@@ -1335,4 +1376,32 @@ async fn fetch_raw(
         final_url,
         body,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stale_temp_files_of_dead_processes_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("host/2023/10");
+        std::fs::create_dir_all(&sub).unwrap();
+        let dead = sub.join(".abc.json.tmp-999999999-42");
+        let alive = sub.join(format!(".def.json.tmp-{}-7", std::process::id()));
+        let article = sub.join("abc.json");
+        for p in [&dead, &alive, &article] {
+            std::fs::write(p, b"{}").unwrap();
+        }
+        assert_eq!(remove_stale_temp_files(dir.path()), 1);
+        assert!(!dead.exists() && alive.exists() && article.exists());
+    }
+
+    #[test]
+    fn columns_of_start_urls() {
+        let u = |s: &str| Url::parse(s).unwrap();
+        assert_eq!(column_of(&u("http://a.gov.cn/xw/index.html")), "/xw/");
+        assert_eq!(column_of(&u("http://a.gov.cn/xw/")), "/xw/");
+        assert_eq!(column_of(&u("http://a.gov.cn")), "/");
+    }
 }

@@ -117,7 +117,23 @@ pub fn is_hidden(el: &Element, rules: &ContentRules) -> bool {
 
 /// Skipped entirely: not text, or hidden.
 pub fn is_skipped(el: &Element, rules: &ContentRules) -> bool {
-    is_skipped_tag(el.name()) || is_hidden(el, rules)
+    is_skipped_tag(el.name()) || is_hidden(el, rules) || is_excluded(el, rules)
+}
+
+/// Regions that are never the article (comment threads), by class or id.
+fn is_excluded(el: &Element, rules: &ContentRules) -> bool {
+    if rules.excluded_hints.is_empty() || matches!(el.name(), "html" | "body" | "article" | "main") {
+        return false;
+    }
+    let id_hit = el.id().is_some_and(|id| {
+        let id = id.to_ascii_lowercase();
+        rules.excluded_hints.iter().any(|h| id.contains(h.as_str()))
+    });
+    id_hit
+        || el.classes().any(|c| {
+            let c = c.to_ascii_lowercase();
+            rules.excluded_hints.iter().any(|h| c.contains(h.as_str()))
+        })
 }
 
 /// A multiplier from the element's tag, class and id: below 1 for furniture.

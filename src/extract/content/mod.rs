@@ -34,6 +34,8 @@ pub struct ContentRules {
     hidden_classes: Vec<String>,
     positive_hints: Vec<String>,
     negative_hints: Vec<String>,
+    /// Class / id substrings of regions never part of the article (comment threads).
+    excluded_hints: Vec<String>,
     attachment_extensions: Vec<String>,
     attachment_labels: Vec<String>,
     /// Elements that may show the article's headline.
@@ -66,6 +68,7 @@ struct Knobs {
     #[serde(default = "default_data_cell_max_tokens")]
     data_cell_max_tokens: u32,
     title_boost: f64,
+    climb_min_growth: f64,
     title_follow_runs: u32,
     repeated_item_penalty: f64,
 }
@@ -91,6 +94,8 @@ struct RawFile {
     #[serde(default)]
     attachment_labels: Vec<String>,
     title_selector: Option<String>,
+    #[serde(default)]
+    excluded_hints: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -105,7 +110,7 @@ impl ContentRules {
     pub fn compile(sources: &[RuleSource]) -> Result<Self, RulesError> {
         let mut containers = Vec::new();
         let mut knob_table = toml::Table::new();
-        let mut rules_lists: [Vec<String>; 5] = Default::default();
+        let mut rules_lists: [Vec<String>; 6] = Default::default();
         let mut title_selector: Option<Selector> = None;
         for source in sources.iter().rev() {
             let invalid = |message: String| RulesError::Invalid {
@@ -142,6 +147,7 @@ impl ContentRules {
                 raw.negative_hints,
                 raw.attachment_extensions,
                 raw.attachment_labels,
+                raw.excluded_hints,
             ]) {
                 list.extend(extra);
             }
@@ -153,7 +159,7 @@ impl ContentRules {
                     file: "content.toml".into(),
                     message: format!("[knobs]: {e}"),
                 })?;
-        let [hidden_classes, positive_hints, negative_hints, attachment_extensions, attachment_labels] =
+        let [hidden_classes, positive_hints, negative_hints, attachment_extensions, attachment_labels, excluded_hints] =
             rules_lists;
         let lower = |v: Vec<String>| v.into_iter().map(|s| s.to_ascii_lowercase()).collect();
         Ok(ContentRules {
@@ -161,6 +167,7 @@ impl ContentRules {
             hidden_classes,
             positive_hints: lower(positive_hints),
             negative_hints: lower(negative_hints),
+            excluded_hints: lower(excluded_hints),
             attachment_extensions: lower(attachment_extensions),
             attachment_labels,
             title_selector: title_selector.ok_or_else(|| RulesError::Invalid {
@@ -466,6 +473,7 @@ fn choose(doc: &Html, analysis: &Analysis, rules: &ContentRules) -> Option<Choic
                 current = ancestor.parent();
             }
         }
+        let top = climb_to_split_article(doc, analysis, top, rules);
         (
             top,
             siblings_of(doc, analysis, top, score_of(top).max(top_score), rules),
@@ -542,6 +550,36 @@ fn choose(doc: &Html, analysis: &Analysis, rules: &ContentRules) -> Option<Choic
         nodes,
         container: None,
     })
+}
+
+/// Moves from the best block up to an ancestor that holds much more prose of the same
+/// density and few links: an article split over several columns or sections.
+fn climb_to_split_article(doc: &Html, analysis: &Analysis, top: NodeId, rules: &ContentRules) -> NodeId {
+    let prose = |s: &Stat| s.deep_score * (1.0 - s.link_density());
+    let mut current = top;
+    for _ in 0..3 {
+        let Some(parent) = doc.tree.get(current).and_then(|n| n.parent()) else {
+            break;
+        };
+        let Some(el) = parent.value().as_element() else {
+            break;
+        };
+        if matches!(el.name(), "body" | "html") || dom::hint_weight(el, rules) < 1.0 {
+            break;
+        }
+        let (Some(cur), Some(up)) = (analysis.stats.get(&current), analysis.stats.get(&parent.id())) else {
+            break;
+        };
+        let density = |s: &Stat| prose(s) / f64::from(s.text.tokens.max(1));
+        let grows = prose(up) >= rules.knobs.climb_min_growth * prose(cur);
+        let same_kind = density(up) >= 0.7 * density(cur)
+            && up.link_density() <= cur.link_density() + 0.05;
+        if !(grows && same_kind) {
+            break;
+        }
+        current = parent.id();
+    }
+    current
 }
 
 /// `tag#id.class` of a node, for debug logs.

@@ -282,7 +282,14 @@ pub fn visible_candidates(scan: &Scan, anchor: Option<usize>, rules: &MetaRules)
         let short = text.chars().count() <= 120;
         let info_line = short && has_info_label(text, rules);
         for f in &found {
-            let label = label_before(text, f.start, rules);
+            let mut label = label_before(text, f.start, rules);
+            // `发文日期：` alone on a line, its value on the next (label and value cells).
+            if label.is_none() && only_separators(&text[..f.start]) && idx > 0 {
+                let prev = scan.lines[idx - 1].text.as_str();
+                if prev.chars().count() <= 20 {
+                    label = label_before(prev, prev.len(), rules);
+                }
+            }
             let mut score = match label {
                 Some(LabelKind::NotPublished) => continue,
                 Some(LabelKind::Published) => 100,

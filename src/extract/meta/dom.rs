@@ -318,7 +318,9 @@ pub fn scan(doc: &Html, rules: &MetaRules) -> Scan {
                                     .attr("datetime")
                                     .or_else(|| el.attr("content"))
                                     .map(|s| s.trim().to_string());
-                                let line = b.next_line();
+                                // Inline elements continue the current line; blocks
+                                // have just finished it: either way the next index.
+                                let line = b.scan.lines.len();
                                 b.open.push(OpenMark {
                                     node: node.id(),
                                     kind,

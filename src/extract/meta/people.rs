@@ -114,11 +114,22 @@ pub fn fields(line: &str, rules: &MetaRules) -> Vec<Field> {
     let mut out = Vec::new();
     for (i, &(start, value_start, kind, label_end)) in starts.iter().enumerate() {
         let end = starts.get(i + 1).map_or(line.len(), |n| n.0);
-        let value = if value_start <= end {
+        let mut value = if value_start <= end {
             &line[value_start..end]
         } else {
             ""
         };
+        // `（编辑：小何）返回…`: a label opened inside a bracket ends at its closing bracket.
+        let opened = line[..start]
+            .trim_end()
+            .chars()
+            .next_back()
+            .is_some_and(is_open_bracket);
+        if opened {
+            if let Some(i) = value.find([')', '）', ']', '】', '」', '〕']) {
+                value = &value[..i];
+            }
+        }
         out.push(Field {
             kind,
             label: line[start..label_end].to_string(),
@@ -686,6 +697,20 @@ pub fn read(
             }
         }
     }
+    // 2b. `石佳/中国青年报` right under the headline: a person and an outlet.
+    if let Some(a) = anchor {
+        for line in scan.lines.iter().skip(a + 1).take(3) {
+            if let Some((person, org)) = name_outlet_pair(&line.text, rules) {
+                if author.is_none() {
+                    author = Some(person);
+                }
+                if source.is_none() {
+                    source = Some(org);
+                }
+                break;
+            }
+        }
+    }
     // 3. JSON-LD authors.
     let (ld_people, ld_orgs) = json_ld_authors(scan);
     if author.is_none() {
@@ -769,6 +794,25 @@ pub fn read(
         source,
         author,
         editor,
+    }
+}
+
+/// `石佳/中国青年报` (or `中国青年报/石佳`): an unlabelled person / outlet pair.
+fn name_outlet_pair(line: &str, rules: &MetaRules) -> Option<(String, String)> {
+    let line = strip_dates(line, rules);
+    let line = line.trim();
+    if line.chars().count() > 30 || !fields(line, rules).is_empty() {
+        return None;
+    }
+    let parts: Vec<&str> = line.split(['/', '／']).map(trim_punct).collect();
+    let [a, b] = parts[..] else { return None };
+    let person = |t: &str| is_person(t, rules) && t.chars().count() <= 3;
+    if person(a) && is_org(b, rules) {
+        Some((a.to_string(), b.to_string()))
+    } else if person(b) && is_org(a, rules) {
+        Some((b.to_string(), a.to_string()))
+    } else {
+        None
     }
 }
 

@@ -174,6 +174,8 @@ pub struct MetaRules {
     pub traditional_only: HashSet<char>,
     /// `site identification code` in footers: 政府网站标识码 5118000022.
     pub site_id_line: Regex,
+    /// The 主办 (host) credit in footers: `主办单位：某某市人民政府办公室`.
+    pub host_line: Regex,
 }
 
 fn invalid(file: &str, message: impl Into<String>) -> RulesError {
@@ -336,6 +338,8 @@ impl MetaRules {
                 r"(?:政府网站标识码|政府網站標識碼|网站标识码|網站標識碼|标识码|標識碼)\s*[:：]?\s*([A-Za-z]{0,2}\d{6,12})",
             )
             .expect("static pattern"),
+            host_line: Regex::new(r"(?:主办单位|主辦單位|主办|主辦|主办方|主辦方)\s*[:：]\s*([^\s|｜丨，,]+)")
+                .expect("static pattern"),
         })
     }
 

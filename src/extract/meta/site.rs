@@ -23,20 +23,11 @@ pub fn site_name(scan: &Scan, rules: &MetaRules) -> Option<String> {
         return Some(collapse_ws(v));
     }
     for line in scan.lines.iter().rev().take(60) {
-        for label in ["主办单位", "主辦單位", "主办", "主辦"] {
-            if let Some(i) = line.text.find(label) {
-                let rest = line.text[i + label.len()..].trim_start_matches([':', '：', ' ']);
-                let value: String = rest
-                    .split(|c: char| {
-                        c.is_whitespace() || matches!(c, '|' | '｜' | '丨' | '，' | ',')
-                    })
-                    .next()
-                    .unwrap_or("")
-                    .to_string();
-                let value = trim_punct(&value).to_string();
-                if (2..=40).contains(&value.chars().count()) {
-                    return Some(value);
-                }
+        if let Some(c) = rules.host_line.captures(&line.text) {
+            let value = c.get(1).map_or("", |m| m.as_str());
+            let value = trim_punct(value).to_string();
+            if (2..=40).contains(&value.chars().count()) {
+                return Some(value);
             }
         }
     }
@@ -90,6 +81,12 @@ pub fn column(scan: &Scan, title: Option<&str>, rules: &MetaRules) -> Option<Str
         {
             continue;
         }
+        // `… > 2007年第23号 字号：默认 大 超大 | 打印`: page furniture after the trail.
+        let text = match rules.widgets.find(text) {
+            Some(m) => &text[..m.start()],
+            None => text,
+        };
+        let text = text.split(['|', '｜', '丨']).next().unwrap_or("");
         let mut parts: Vec<String> = vec![text.to_string()];
         for sep in &rules.breadcrumb_separators {
             parts = parts

@@ -53,7 +53,9 @@ pub fn choose(
     if let Some(c) = &cleaned_tag {
         refs.push(key(c));
     }
-    refs.retain(|r| r.chars().count() >= 2);
+    // A <title> or meta that is just the site name says nothing about the headline.
+    let site_key = site_name.map(key);
+    refs.retain(|r| r.chars().count() >= 2 && Some(r) != site_key.as_ref());
 
     // (text, line, level bonus, may stand without a reference match)
     let mut candidates: Vec<(String, usize, i32, bool)> = Vec::new();
