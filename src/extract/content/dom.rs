@@ -122,7 +122,8 @@ pub fn is_skipped(el: &Element, rules: &ContentRules) -> bool {
 
 /// Regions that are never the article (comment threads), by class or id.
 fn is_excluded(el: &Element, rules: &ContentRules) -> bool {
-    if rules.excluded_hints.is_empty() || matches!(el.name(), "html" | "body" | "article" | "main") {
+    if rules.excluded_hints.is_empty() || matches!(el.name(), "html" | "body" | "article" | "main")
+    {
         return false;
     }
     let id_hit = el.id().is_some_and(|id| {

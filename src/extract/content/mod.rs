@@ -69,6 +69,7 @@ struct Knobs {
     data_cell_max_tokens: u32,
     title_boost: f64,
     climb_min_growth: f64,
+    climb_max_tokens: u32,
     title_follow_runs: u32,
     repeated_item_penalty: f64,
 }
@@ -474,6 +475,7 @@ fn choose(doc: &Html, analysis: &Analysis, rules: &ContentRules) -> Option<Choic
             }
         }
         let top = climb_to_split_article(doc, analysis, top, rules);
+        tracing::debug!(node = %describe(doc, top), "top after widening");
         (
             top,
             siblings_of(doc, analysis, top, score_of(top).max(top_score), rules),
@@ -554,10 +556,15 @@ fn choose(doc: &Html, analysis: &Analysis, rules: &ContentRules) -> Option<Choic
 
 /// Moves from the best block up to an ancestor that holds much more prose of the same
 /// density and few links: an article split over several columns or sections.
-fn climb_to_split_article(doc: &Html, analysis: &Analysis, top: NodeId, rules: &ContentRules) -> NodeId {
+fn climb_to_split_article(
+    doc: &Html,
+    analysis: &Analysis,
+    top: NodeId,
+    rules: &ContentRules,
+) -> NodeId {
     let prose = |s: &Stat| s.deep_score * (1.0 - s.link_density());
     let mut current = top;
-    for _ in 0..3 {
+    for _ in 0..6 {
         let Some(parent) = doc.tree.get(current).and_then(|n| n.parent()) else {
             break;
         };
@@ -567,13 +574,32 @@ fn climb_to_split_article(doc: &Html, analysis: &Analysis, top: NodeId, rules: &
         if matches!(el.name(), "body" | "html") || dom::hint_weight(el, rules) < 1.0 {
             break;
         }
-        let (Some(cur), Some(up)) = (analysis.stats.get(&current), analysis.stats.get(&parent.id())) else {
+        let (Some(cur), Some(up)) = (
+            analysis.stats.get(&current),
+            analysis.stats.get(&parent.id()),
+        ) else {
             break;
         };
+        // A wrapper adding (almost) nothing: step through it.
+        if up.text.tokens <= cur.text.tokens + cur.text.tokens / 10 {
+            current = parent.id();
+            continue;
+        }
+        if cur.text.tokens > rules.knobs.climb_max_tokens {
+            break;
+        }
+        // Another branch under the parent must itself hold a good share of prose.
+        let strong_branch = parent.children().any(|child| {
+            child.id() != current
+                && analysis
+                    .stats
+                    .get(&child.id())
+                    .is_some_and(|cs| prose(cs) >= 0.3 * prose(cur))
+        });
         let density = |s: &Stat| prose(s) / f64::from(s.text.tokens.max(1));
-        let grows = prose(up) >= rules.knobs.climb_min_growth * prose(cur);
-        let same_kind = density(up) >= 0.7 * density(cur)
-            && up.link_density() <= cur.link_density() + 0.05;
+        let grows = strong_branch && prose(up) >= rules.knobs.climb_min_growth * prose(cur);
+        let same_kind =
+            density(up) >= 0.7 * density(cur) && up.link_density() <= cur.link_density() + 0.05;
         if !(grows && same_kind) {
             break;
         }

@@ -345,7 +345,7 @@ pub fn visible_candidates(scan: &Scan, anchor: Option<usize>, rules: &MetaRules)
     // Marked date elements (<time>, <publishtime>, class="pubtime") near the headline.
     for mark in scan.marks.iter().filter(|m| m.kind == MarkKind::Date) {
         if let Some(v) = mark_date(mark, rules) {
-            let near = anchor.map_or(false, |a| mark.line + 12 >= a && mark.line <= a + 15);
+            let near = anchor.is_some_and(|a| mark.line + 12 >= a && mark.line <= a + 15);
             if near {
                 let dist = anchor.map_or(0, |a| (mark.line as i32 - a as i32).abs());
                 out.push(Visible {

@@ -154,7 +154,7 @@ pub fn complete(meta: &mut PageMeta, body: &mut Body, rules: &MetaRules) {
     let n = body.blocks.len();
     let title_key = meta.title.as_deref().map(title::key);
     let mut remove = vec![false; n];
-    for i in 0..n {
+    for (i, removed) in remove.iter_mut().enumerate() {
         let at_head = i < HEAD_BLOCKS;
         let at_tail = i + TAIL_BLOCKS >= n;
         if !at_head && !at_tail {
@@ -165,17 +165,28 @@ pub fn complete(meta: &mut PageMeta, body: &mut Body, rules: &MetaRules) {
             continue;
         }
         if i < 3 && title_key.as_ref().is_some_and(|t| &title::key(text) == t) {
-            remove[i] = true;
+            *removed = true;
             continue;
         }
-        if is_widget_line(text, rules) {
-            remove[i] = true;
+        if is_widget_line(text, rules) || starts_with_furniture_label(text, rules) {
+            *removed = true;
+            continue;
+        }
+        // The info box copied into the body: `2018年09月16日 15:31 中時`, or the author's
+        // or outlet's name alone on a line.
+        if at_head && is_date_info_line(text, rules) {
+            *removed = true;
+            continue;
+        }
+        let known = [&meta.author, &meta.source];
+        if known.iter().any(|k| k.as_deref().is_some_and(|k| title::key(k) == title::key(text))) {
+            *removed = true;
             continue;
         }
         let info = people::read_line(text, rules);
         let standalone_byline = text.chars().count() <= 40 && people::byline(text, rules).is_some();
         if info.only_meta || standalone_byline {
-            remove[i] = true;
+            *removed = true;
             if meta.source.is_none() {
                 meta.source = info.source.clone().or(info.outlet.clone());
             }
@@ -219,6 +230,31 @@ pub fn complete(meta: &mut PageMeta, body: &mut Body, rules: &MetaRules) {
     let (language, script) = script::detect(&sample, rules);
     meta.language = language;
     meta.script = script;
+}
+
+/// `2018年09月16日 15:31 中時`: a date and at most a short outlet name.
+fn is_date_info_line(text: &str, rules: &MetaRules) -> bool {
+    if text.chars().count() > 40 {
+        return false;
+    }
+    let found = date::find_dates(text, rules);
+    let Some(first) = found.first() else {
+        return false;
+    };
+    if !text[..first.start].trim().is_empty() {
+        return false;
+    }
+    let rest: String = text[first.end..].chars().filter(|c| !c.is_whitespace()).collect();
+    rest.chars().count() <= 12 && !rest.contains(['。', '，', '！', '？', '；'])
+}
+
+/// `关键字： LPR`, `标签：…`: labelled page furniture.
+fn starts_with_furniture_label(text: &str, rules: &MetaRules) -> bool {
+    let t = text.trim_start_matches(['【', '[', '(', '（', ' ']);
+    rules.furniture_labels.iter().any(|l| {
+        t.strip_prefix(l.as_str())
+            .is_some_and(|rest| rest.trim_start().starts_with([':', '：']))
+    }) && text.chars().count() <= 80
 }
 
 /// A line of page furniture only (`【字号 大 中 小】【打印】【关闭】`).

@@ -340,6 +340,19 @@ fn strip_affiliation<'a>(token: &'a str, rules: &MetaRules) -> &'a str {
 /// Splits a names value (`杜卿卿 李隽`, `叨叨姐、胡一刀&李小飞刀`, `王乐文 方 敏`) into
 /// person names; organisations, desks and prose are dropped.
 pub fn parse_names(value: &str, rules: &MetaRules, allow_codes: bool) -> Vec<String> {
+    names_from(value, rules, allow_codes, false)
+}
+
+/// Like [`parse_names`], but empty unless every word is a name (or a role / desk word):
+/// for unlabelled bylines, where one stray word means the line is prose.
+pub fn parse_names_strict(value: &str, rules: &MetaRules) -> Vec<String> {
+    names_from(value, rules, false, true)
+}
+
+fn names_from(value: &str, rules: &MetaRules, allow_codes: bool, strict: bool) -> Vec<String> {
+    if strict && value.contains(['，', '。', ',', '；', '！', '？']) {
+        return Vec::new();
+    }
     let value = cut_value(value, rules);
     let value = strip_role_prefix(&value, rules).to_string();
     let raw: Vec<&str> = value
@@ -407,7 +420,7 @@ pub fn parse_names(value: &str, rules: &MetaRules, allow_codes: bool) -> Vec<Str
             if !names.iter().any(|n| n == t) {
                 names.push(t.to_string());
             }
-        } else if names.is_empty() && idx == 0 && t.chars().count() > 5 {
+        } else if strict || (names.is_empty() && idx == 0 && t.chars().count() > 5) {
             // Prose, not a names list.
             return Vec::new();
         }
@@ -486,7 +499,12 @@ fn is_meta_line(line: &str, fs: &[Field], rules: &MetaRules) -> bool {
             .first()
             .is_some_and(|d| d.start == 0)
         || lead.chars().count() <= 12 && !lead.contains(['。', '，']);
-    lead_ok && line.chars().count() <= 160
+    // Values are names, dates and outlets, never sentences (`日期:1月21日，凱爾特人…`
+    // or `北京商报讯（记者 某某）5月20日，…` are paragraphs).
+    let short_values = fs.iter().all(|f| {
+        f.value.chars().count() <= 60 && !f.value.contains(['。', '，', '！', '？', '；'])
+    });
+    lead_ok && short_values && line.chars().count() <= 160
 }
 
 /// A short byline: `半月谈记者 史卫燕`, `雅安日報/北緯網記者　張雨蝶`, `本报记者 王乐文 方 敏`,
@@ -509,7 +527,7 @@ pub fn byline(line: &str, rules: &MetaRules) -> Option<(Option<String>, Vec<Stri
         if outlet.chars().count() > 16 || outlet.contains(['。', '，', '：', ':']) {
             return None;
         }
-        let names = parse_names(&line[m.end()..], rules, false);
+        let names = parse_names_strict(&line[m.end()..], rules);
         if names.is_empty() {
             return None;
         }

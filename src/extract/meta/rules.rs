@@ -35,6 +35,7 @@ struct RawLabels {
     not_published: Vec<String>,
     widget: Vec<String>,
     widget_line: Vec<String>,
+    furniture: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -136,6 +137,8 @@ pub struct MetaRules {
     pub label_words: Vec<String>,
     pub widgets: AhoCorasick,
     pub widget_line_words: HashSet<String>,
+    /// Labels of lines that are page furniture (关键字：…).
+    pub furniture_labels: Vec<String>,
     pub date_formats: Vec<DatePattern>,
     pub url_dates: Vec<DatePattern>,
     pub today_words: Vec<String>,
@@ -299,6 +302,7 @@ impl MetaRules {
             label_words: label_pairs.into_iter().map(|(w, _)| w).collect(),
             widgets,
             widget_line_words: l.widget_line.iter().cloned().collect(),
+            furniture_labels: l.furniture.clone(),
             date_formats,
             url_dates,
             today_words: all.dates.today_words.clone(),
@@ -362,6 +366,7 @@ fn merge(all: &mut RawMeta, raw: RawMeta, _file: &str) -> Result<(), RulesError>
     ext!(labels.not_published);
     ext!(labels.widget);
     ext!(labels.widget_line);
+    ext!(labels.furniture);
     ext!(date_format);
     ext!(url_date);
     ext!(dates.today_words);

@@ -231,6 +231,18 @@ pub fn clean_title_tag(
     while hi - lo > 1 && is_site(&title[parts[hi - 1].0..parts[hi - 1].1]) {
         hi -= 1;
     }
+    // Once the site name is gone, short parts before it are channels (`… - 要闻 - 某某网`).
+    if hi < parts.len() {
+        while hi - lo > 1
+            && title[parts[hi - 1].0..parts[hi - 1].1]
+                .trim()
+                .chars()
+                .count()
+                <= 6
+        {
+            hi -= 1;
+        }
+    }
     while hi - lo > 1 && is_site(&title[parts[lo].0..parts[lo].1]) {
         lo += 1;
     }
