@@ -563,7 +563,9 @@ fn climb_to_split_article(
     rules: &ContentRules,
 ) -> NodeId {
     let prose = |s: &Stat| s.deep_score * (1.0 - s.link_density());
+    // `current` may step through plain wrappers; only a real widening is committed.
     let mut current = top;
+    let mut committed = top;
     for _ in 0..6 {
         let Some(parent) = doc.tree.get(current).and_then(|n| n.parent()) else {
             break;
@@ -581,7 +583,7 @@ fn climb_to_split_article(
             break;
         };
         // A wrapper adding (almost) nothing: step through it.
-        if up.text.tokens <= cur.text.tokens + cur.text.tokens / 10 {
+        if up.text.tokens <= cur.text.tokens + cur.text.tokens / 30 {
             current = parent.id();
             continue;
         }
@@ -604,7 +606,10 @@ fn climb_to_split_article(
             break;
         }
         current = parent.id();
+        committed = current;
     }
+    // Plain wrappers above the result are kept too: their siblings may continue it.
+    let _ = committed;
     current
 }
 

@@ -179,7 +179,10 @@ pub fn complete(meta: &mut PageMeta, body: &mut Body, rules: &MetaRules) {
             continue;
         }
         let known = [&meta.author, &meta.source];
-        if known.iter().any(|k| k.as_deref().is_some_and(|k| title::key(k) == title::key(text))) {
+        if known.iter().any(|k| {
+            k.as_deref()
+                .is_some_and(|k| title::key(k) == title::key(text))
+        }) {
             *removed = true;
             continue;
         }
@@ -232,7 +235,7 @@ pub fn complete(meta: &mut PageMeta, body: &mut Body, rules: &MetaRules) {
     meta.script = script;
 }
 
-/// `2018年09月16日 15:31 中時`: a date and at most a short outlet name.
+/// `2018年09月16日 15:31 中時`: a date with a time and at most a short outlet name.
 fn is_date_info_line(text: &str, rules: &MetaRules) -> bool {
     if text.chars().count() > 40 {
         return false;
@@ -241,10 +244,14 @@ fn is_date_info_line(text: &str, rules: &MetaRules) -> bool {
     let Some(first) = found.first() else {
         return false;
     };
-    if !text[..first.start].trim().is_empty() {
+    // A bare date line in the body is usually the document's own date (kept).
+    if !text[..first.start].trim().is_empty() || first.value.time.is_none() {
         return false;
     }
-    let rest: String = text[first.end..].chars().filter(|c| !c.is_whitespace()).collect();
+    let rest: String = text[first.end..]
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
     rest.chars().count() <= 12 && !rest.contains(['。', '，', '！', '？', '；'])
 }
 
