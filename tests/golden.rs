@@ -31,7 +31,9 @@ fn load_page(case: &Path) -> RawPage {
 
 fn run(case: &Path) -> Outcome {
     let extractor = Extractor::builtin().expect("built-in rules compile");
-    extractor.process(&load_page(case)).expect("page is processable")
+    extractor
+        .process(&load_page(case))
+        .expect("page is processable")
 }
 
 /// The outcome as JSON, without the fields that change from run to run.
@@ -65,7 +67,9 @@ fn golden_outputs_match() {
             continue;
         }
         let Ok(expected_text) = std::fs::read_to_string(&expected_path) else {
-            failures.push(format!("{name}: no expected.json (run with GAZETTE_BLESS=1)"));
+            failures.push(format!(
+                "{name}: no expected.json (run with GAZETTE_BLESS=1)"
+            ));
             continue;
         };
         let expected: Value = serde_json::from_str(&expected_text).expect("expected.json");
@@ -111,8 +115,16 @@ fn list_page_is_not_an_article() {
 fn table_layout_page_keeps_only_the_article() {
     let a = article("table-layout-old");
     assert!(a.text.starts_with("今年上半年，我镇"), "{}", a.text);
-    assert!(a.text.ends_with("确保全面完成全年各项目标任务。"), "{}", a.text);
-    assert_eq!(a.text.matches("\n\n").count(), 4, "one paragraph per <br> line");
+    assert!(
+        a.text.ends_with("确保全面完成全年各项目标任务。"),
+        "{}",
+        a.text
+    );
+    assert_eq!(
+        a.text.matches("\n\n").count(),
+        4,
+        "one paragraph per <br> line"
+    );
     for noise in ["最新动态", "县政府召开常务会议", "版权所有", "政务公开"] {
         assert!(!a.text.contains(noise), "noise {noise:?} in {}", a.text);
     }
@@ -121,10 +133,17 @@ fn table_layout_page_keeps_only_the_article() {
 #[test]
 fn images_attachments_and_structure() {
     let a = article("utf8-images-attachments");
-    assert!(a.text.starts_with("各县（区）农业农村局，各有关单位："), "{}", a.text);
+    assert!(
+        a.text.starts_with("各县（区）农业农村局，各有关单位："),
+        "{}",
+        a.text
+    );
     assert!(a.text.contains("龙头企业实行动态管理，每两年监测一次；"));
     assert!(a.text.contains("序号 | 企业名称 | 所在县区"), "{}", a.text);
-    assert!(a.text.contains("2024年度龙头企业授牌仪式"), "caption kept as text");
+    assert!(
+        a.text.contains("2024年度龙头企业授牌仪式"),
+        "caption kept as text"
+    );
     assert!(!a.text.contains("分享到"));
     let srcs: Vec<&str> = a.images.iter().map(|i| i.src.as_str()).collect();
     assert_eq!(
@@ -134,7 +153,10 @@ fn images_attachments_and_structure() {
             "https://nyj.jiangchuan.gov.cn/tzgg/202403/images/chart.jpg"
         ]
     );
-    assert_eq!(a.images[0].caption.as_deref(), Some("2024年度龙头企业授牌仪式"));
+    assert_eq!(
+        a.images[0].caption.as_deref(),
+        Some("2024年度龙头企业授牌仪式")
+    );
     let kinds: Vec<&str> = a.attachments.iter().map(|x| x.kind.as_str()).collect();
     assert_eq!(kinds, ["xlsx", "pdf"]);
     assert_eq!(
@@ -151,7 +173,10 @@ fn images_attachments_and_structure() {
 fn trs_gbk_article() {
     let a = article("trs-gbk-article");
     assert!(a.text.starts_with("10月9日上午，青石县召开"), "{}", a.text);
-    assert!(a.text.contains("\n\n一、压实防火责任\n\n"), "in-body headings kept");
+    assert!(
+        a.text.contains("\n\n一、压实防火责任\n\n"),
+        "in-body headings kept"
+    );
     assert!(a.text.ends_with("（县应急管理局 陈晓东）"), "{}", a.text);
     assert!(a.text.contains("会议现场（宋晓林 摄）"));
     assert_eq!(a.images.len(), 1);
@@ -159,8 +184,12 @@ fn trs_gbk_article() {
         a.images[0].src,
         "http://www.qingshi.gov.cn/xwzx/images/2023-10/W020231009_hy.jpg"
     );
-    assert_eq!(a.images[0].caption.as_deref(), Some("会议现场（宋晓林 摄）"));
-    for noise in ["相关新闻", "分享到", "责任编辑", "主办单位", "您当前的位置"] {
+    assert_eq!(
+        a.images[0].caption.as_deref(),
+        Some("会议现场（宋晓林 摄）")
+    );
+    for noise in ["相关新闻", "分享到", "责任编辑", "主办单位", "您当前的位置"]
+    {
         assert!(!a.text.contains(noise), "noise {noise:?} in {}", a.text);
     }
 }
@@ -211,7 +240,8 @@ fn seed_page_yaan() {
         &format!("author from the byline, got {:?}", a.author),
     );
     check(
-        a.text.starts_with("16日下午,雨過天晴后的名山區解放鄉格外清新。"),
+        a.text
+            .starts_with("16日下午,雨過天晴后的名山區解放鄉格外清新。"),
         "content",
         "body starts at 16日下午",
     );
@@ -220,7 +250,14 @@ fn seed_page_yaan() {
         "content+meta",
         &format!(
             "body ends at 特殊幫扶。 (byline removed by meta), ends with {:?}",
-            a.text.chars().rev().take(30).collect::<String>().chars().rev().collect::<String>()
+            a.text
+                .chars()
+                .rev()
+                .take(30)
+                .collect::<String>()
+                .chars()
+                .rev()
+                .collect::<String>()
         ),
     );
     for heading in [
@@ -238,11 +275,29 @@ fn seed_page_yaan() {
         );
     }
     for noise in [
-        "默認搜索", "政務信息", "政策文件", "辦事服務", "視頻", "來源", "收藏", "打印", "主辦",
-        "承辦", "政府網站標識碼", "川公網安備", "蜀ICP備", "設計開發", "政務公開導引",
-        "便民服務窗口", "當前位置",
+        "默認搜索",
+        "政務信息",
+        "政策文件",
+        "辦事服務",
+        "視頻",
+        "來源",
+        "收藏",
+        "打印",
+        "主辦",
+        "承辦",
+        "政府網站標識碼",
+        "川公網安備",
+        "蜀ICP備",
+        "設計開發",
+        "政務公開導引",
+        "便民服務窗口",
+        "當前位置",
     ] {
-        check(!a.text.contains(noise), "clean/content", &format!("noise {noise:?} in body"));
+        check(
+            !a.text.contains(noise),
+            "clean/content",
+            &format!("noise {noise:?} in body"),
+        );
     }
     check(
         !all.contains("快3") && !all.contains("计划在线"),
@@ -254,6 +309,14 @@ fn seed_page_yaan() {
         "spam",
         "the gambling line is reported in `spam`",
     );
-    check(a.text.lines().all(|l| l == l.trim()), "content", "no untrimmed lines");
-    assert!(problems.is_empty(), "seed page problems:\n{}", problems.join("\n"));
+    check(
+        a.text.lines().all(|l| l == l.trim()),
+        "content",
+        "no untrimmed lines",
+    );
+    assert!(
+        problems.is_empty(),
+        "seed page problems:\n{}",
+        problems.join("\n")
+    );
 }

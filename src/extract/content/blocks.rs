@@ -347,11 +347,7 @@ pub fn attachment_kind(href: &str, rules: &ContentRules) -> Option<String> {
     let last = path.rsplit('/').next().unwrap_or(path);
     let (_, ext) = last.rsplit_once('.')?;
     let ext = ext.to_ascii_lowercase();
-    rules
-        .attachment_extensions
-        .iter()
-        .any(|e| *e == ext)
-        .then_some(ext)
+    rules.attachment_extensions.contains(&ext).then_some(ext)
 }
 
 /// A table of data (rows become text lines) rather than a layout table: no nested

@@ -563,9 +563,7 @@ fn climb_to_split_article(
     rules: &ContentRules,
 ) -> NodeId {
     let prose = |s: &Stat| s.deep_score * (1.0 - s.link_density());
-    // `current` may step through plain wrappers; only a real widening is committed.
     let mut current = top;
-    let mut committed = top;
     for _ in 0..6 {
         let Some(parent) = doc.tree.get(current).and_then(|n| n.parent()) else {
             break;
@@ -606,10 +604,7 @@ fn climb_to_split_article(
             break;
         }
         current = parent.id();
-        committed = current;
     }
-    // Plain wrappers above the result are kept too: their siblings may continue it.
-    let _ = committed;
     current
 }
 
