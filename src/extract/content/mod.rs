@@ -843,17 +843,16 @@ mod tests {
 
     #[test]
     fn deep_nesting_does_not_overflow() {
+        // 20 000 levels overflow any recursive walk on a 2 MiB test thread; the content
+        // stage itself handles 100 000 in ~0.1 s (html5ever's parse is what gets slow).
         let mut html = String::from("<html><body>");
-        for _ in 0..100_000 {
+        for _ in 0..20_000 {
             html.push_str("<div>");
         }
         html.push_str("<p>这是一段很长的正文，用来测试深层嵌套的页面，不能让程序崩溃。</p>");
         let rules = Rules::builtin().expect("rules");
-        let started = std::time::Instant::now();
         let doc = Html::parse_document(&html);
-        let parsed = started.elapsed();
         let _ = extract_body(&doc, None, &rules.content);
-        eprintln!("parse {parsed:?}, extract {:?}", started.elapsed() - parsed);
     }
 
     #[test]
