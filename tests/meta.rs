@@ -459,3 +459,25 @@ fn user_rules_extend_builtin() {
     let err = MetaRules::compile(&[bad]).unwrap_err().to_string();
     assert!(err.contains("date_format 'x'"), "{err}");
 }
+
+/// A paragraph that opens with a dateline credit is the article, not a metadata line
+/// (it was once removed whole, leaving a one-paragraph article empty).
+#[test]
+fn dateline_paragraph_is_prose_not_a_metadata_line() {
+    let r = rules();
+    let line =
+        "县融媒体中心讯（记者 王小明 李四）6月3日，县人民政府召开全县防汛工作会议，部署当前工作。";
+    let info = people::read_line(line, &r);
+    assert!(!info.only_meta, "{info:?}");
+    let mut body = Body {
+        blocks: vec![Block {
+            kind: BlockKind::Paragraph,
+            text: line.to_string(),
+        }],
+        ..Body::default()
+    };
+    let mut page = meta::PageMeta::default();
+    meta::complete(&mut page, &mut body, &r);
+    assert_eq!(body.blocks.len(), 1);
+    assert_eq!(page.author.as_deref(), Some("王小明、李四"));
+}

@@ -42,7 +42,6 @@ pub struct SpamRules {
     simplified_only: HashSet<char>,
     traditional_only: HashSet<char>,
     hidden_classes: HashSet<String>,
-    css_rule: Regex,
     href: Regex,
     markup: Regex,
     write_call: Regex,
@@ -267,7 +266,6 @@ impl SpamRules {
             simplified_only,
             traditional_only,
             hidden_classes,
-            css_rule: static_regex(r"([^{}]+)\{([^{}]*)\}"),
             href: static_regex(r#"(?i)href\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))"#),
             markup: static_regex(
                 r"(?is)<script\b.*?(?:</script\s*>|$)|<style\b.*?(?:</style\s*>|$)|<!--.*?(?:-->|$)|<[^>]*>?",
@@ -604,6 +602,42 @@ struct Scan<'r> {
     page_traditional: Option<bool>,
 }
 
+/// The `selectors { body }` pairs of a style sheet, the rules inside `@media { }` blocks
+/// included: exactly the matches of `([^{}]+)\{([^{}]*)\}`, found without a regex
+/// engine (the regex was 4% of extraction time; style sheets are a quarter of the bytes
+/// of a government page).
+fn css_rules(css: &str) -> impl Iterator<Item = (&str, &str)> {
+    let bytes = css.as_bytes();
+    let next_brace = move |from: usize| {
+        bytes[from..]
+            .iter()
+            .position(|&b| b == b'{' || b == b'}')
+            .map(|p| p + from)
+    };
+    // Start of the text since the last brace: the selector of the next rule.
+    let mut segment = 0;
+    std::iter::from_fn(move || loop {
+        let open = next_brace(segment)?;
+        if bytes[open] == b'}' {
+            segment = open + 1;
+            continue;
+        }
+        let selectors = &css[segment..open];
+        let body = open + 1;
+        match next_brace(body) {
+            Some(close) if bytes[close] == b'}' => {
+                segment = close + 1;
+                if !selectors.is_empty() {
+                    return Some((selectors, &css[body..close]));
+                }
+            }
+            // A nested block (`@media … {`): its first rule starts after this brace.
+            Some(_) => segment = body,
+            None => return None,
+        }
+    })
+}
+
 impl<'r> Scan<'r> {
     fn new(doc: &Html, base: Option<&Url>, rules: &'r SpamRules) -> Self {
         let mut scan = Scan {
@@ -639,11 +673,11 @@ impl<'r> Scan<'r> {
                 .children()
                 .filter_map(|c| c.value().as_text().map(|t| t.to_string()))
                 .collect();
-            for rule in self.rules.css_rule.captures_iter(&css) {
-                if hidden_style(&rule[2]).is_none() {
+            for (selectors, body) in css_rules(&css) {
+                if hidden_style(body).is_none() {
                     continue;
                 }
-                for selector in rule[1].split(',') {
+                for selector in selectors.split(',') {
                     let selector = selector.trim();
                     // Only a lone simple selector: `.x`, `#y`, `div.x`; descendant selectors
                     // would need a selector engine and are rare in injected spam.

@@ -504,7 +504,9 @@ fn is_meta_line(line: &str, fs: &[Field], rules: &MetaRules) -> bool {
     let short_values = fs.iter().all(|f| {
         f.value.chars().count() <= 60 && !f.value.contains(['。', '，', '！', '？', '；'])
     });
-    lead_ok && short_values && line.chars().count() <= 160
+    // A full sentence anywhere on the line makes it prose, whatever labels it holds.
+    let sentence = line.contains(['。', '！', '？']);
+    lead_ok && short_values && !sentence && line.chars().count() <= 160
 }
 
 /// A short byline: `半月谈记者 史卫燕`, `雅安日報/北緯網記者　張雨蝶`, `本报记者 王乐文 方 敏`,
