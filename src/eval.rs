@@ -457,21 +457,6 @@ pub fn py_isspace(c: char) -> bool {
     c.is_whitespace() || matches!(c, '\u{1C}'..='\u{1F}')
 }
 
-fn is_cjk(cp: u32) -> bool {
-    (0x4E00..=0x9FFF).contains(&cp)
-        || (0x3400..=0x4DBF).contains(&cp)
-        || (0x20000..=0x3134F).contains(&cp)
-        || (0xF900..=0xFAFF).contains(&cp)
-        || (0x2F800..=0x2FA1F).contains(&cp)
-        || (0x3040..=0x30FF).contains(&cp)
-        || (0x31F0..=0x31FF).contains(&cp)
-        || (0xAC00..=0xD7AF).contains(&cp)
-        || (0x1100..=0x11FF).contains(&cp)
-        || (0x3130..=0x318F).contains(&cp)
-        || cp == 0x3005
-        || cp == 0x3007
-}
-
 /// score.py's `tokenize`: NFKC, then every CJK ideograph / kana / hangul is a token,
 /// every run of other letters and digits (with following combining marks) is one
 /// lower-cased token, everything else is dropped.
@@ -485,7 +470,7 @@ pub fn tokenize(text: &str) -> Vec<String> {
         }
     };
     for ch in text.nfkc() {
-        if is_cjk(ch as u32) {
+        if crate::extract::content::text::is_cjk(ch) {
             flush(&mut run, &mut out);
             out.push(ch.to_string());
         } else if py_isalnum(ch) || (!run.is_empty() && is_combining_mark(ch)) {

@@ -203,24 +203,32 @@ fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
+/// Opens (creating folders and file as needed) an SQLite database in WAL mode with a busy
+/// timeout, and creates `schema`'s tables. Shared by the crawl state and the scheduler,
+/// which keep their tables in the same file.
+pub(crate) fn open_database(path: &Path, schema: &str) -> StateResult<Connection> {
+    let err = |e: &dyn std::fmt::Display| StateError {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| err(&e))?;
+    }
+    let conn = Connection::open(path).map_err(|e| err(&e))?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))
+        .map_err(|e| err(&e))?;
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(|e| err(&e))?;
+    conn.pragma_update(None, "synchronous", "NORMAL")
+        .map_err(|e| err(&e))?;
+    conn.execute_batch(schema).map_err(|e| err(&e))?;
+    Ok(conn)
+}
+
 impl SqliteState {
     /// Opens (creating folders, file and tables as needed) the state at `path`.
     pub fn open(path: &Path) -> StateResult<Self> {
-        let err = |e: &dyn std::fmt::Display| StateError {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        };
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| err(&e))?;
-        }
-        let conn = Connection::open(path).map_err(|e| err(&e))?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))
-            .map_err(|e| err(&e))?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(|e| err(&e))?;
-        conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(|e| err(&e))?;
-        conn.execute_batch(SCHEMA).map_err(|e| err(&e))?;
+        let conn = open_database(path, SCHEMA)?;
         Ok(SqliteState {
             path: path.to_path_buf(),
             conn: Mutex::new(conn),

@@ -141,19 +141,7 @@ pub fn parse_time(text: Option<&str>) -> Option<DateTime<Utc>> {
 impl ScheduleStore {
     /// Opens the state file for writing (the service), creating the table.
     pub fn open(path: &Path) -> Result<Self, StateError> {
-        let err = |e: &dyn std::fmt::Display| StateError {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        };
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| err(&e))?;
-        }
-        let conn = Connection::open(path).map_err(|e| err(&e))?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))
-            .map_err(|e| err(&e))?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(|e| err(&e))?;
-        conn.execute_batch(SCHEMA).map_err(|e| err(&e))?;
+        let conn = crate::crawl::state::open_database(path, SCHEMA)?;
         Ok(ScheduleStore {
             path: path.to_path_buf(),
             conn: Mutex::new(conn),
