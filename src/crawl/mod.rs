@@ -1217,9 +1217,19 @@ impl Crawler {
     fn extract_and_store(
         &self,
         ctx: &SiteCtx,
-        page: RawPage,
+        mut page: RawPage,
         looks_like_article: bool,
     ) -> (PageOutcome, Option<Links>) {
+        // Identities (article and raw page) use the crawl's normalised URLs, so a later
+        // `reextract` maps every page to the same article.
+        page.url = page
+            .url
+            .take()
+            .map(|u| self.normalizer.normalize(u.clone()).unwrap_or(u));
+        page.final_url = page
+            .final_url
+            .take()
+            .map(|u| self.normalizer.normalize(u.clone()).unwrap_or(u));
         if page.bytes.is_empty() {
             return (
                 PageOutcome::NotArticle {
@@ -1252,19 +1262,14 @@ impl Crawler {
             discover::discover_links(&decoded.text, &address, &self.normalizer, &self.crawl_rules);
         let outcome = ctx.extractor.process_decoded(&page, &decoded);
         if let Some(key) = raw_identity(Some(&outcome), &page) {
-            if let Err(e) = self.archive.put_raw(&key, &RawPageRecord::from_page(&page)) {
+            let mut record = RawPageRecord::from_page(&page);
+            record.charset_override = ctx.site.charset.map(|e| e.name().to_string());
+            if let Err(e) = self.archive.put_raw(&key, &record) {
                 warn!(url = %key, error = %e, "cannot keep the raw page");
             }
         }
         let result = match outcome {
-            Outcome::Article(mut article) => {
-                // The crawl's URL normalisation (tracking parameters) for the identity.
-                if let Some(u) = &page.url {
-                    article.url = self.normalizer.normalize(u.clone()).map(|u| u.to_string());
-                }
-                if let Some(u) = article.final_url.as_ref().and_then(|u| Url::parse(u).ok()) {
-                    article.final_url = self.normalizer.normalize(u).map(|u| u.to_string());
-                }
+            Outcome::Article(article) => {
                 let identity = identity_url(&article).unwrap_or_default().to_string();
                 let spam_removed = article.spam.len();
                 let content_sha256 = article.content_sha256.clone();
