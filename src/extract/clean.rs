@@ -1106,6 +1106,69 @@ mod tests {
     }
 
     #[test]
+    fn disclaimers_and_rights_notices_go_but_article_mentions_stay() {
+        let html = page(
+            "",
+            "<div class=\"note\"><p>平台声明：本文观点仅代表作者个人，本平台只提供信息存储空间。</p></div>\
+             <p>声明：以上数据仅供参考，不构成任何投资建议，据此操作风险自担。</p>\
+             <div class=\"news-statement\">本页内容由编辑部整理</div>\
+             <p>【本文版权归示例报社所有，未经授权，不得转载。】</p>",
+        );
+        let (text, report) = cleaned(&html);
+        for gone in ["平台声明", "仅供参考", "编辑部整理", "不得转载"] {
+            assert!(!text.contains(gone), "{gone} survived: {report:?}");
+        }
+        assert!(text.contains("县政府召开常务会议"));
+        // A bare 声明 without a hedge is an ordinary sentence of the story.
+        let html = page("", "<p>声明：县政府将于下周举行新闻发布会。</p>");
+        let (text, _) = cleaned(&html);
+        assert!(text.contains("县政府将于下周"));
+    }
+
+    #[test]
+    fn paywall_and_player_widgets_go() {
+        let html = page(
+            "<div class=\"btn\"><span>转播到腾讯微博</span></div>",
+            "<div style=\"color:red\">本则新闻已过查询时效，请加入本站付费会员阅读全文。</div>\
+             <div>自动播放开关 自动播放</div><div>正在加载...</div><h3>精彩视频推荐</h3>",
+        );
+        let (text, report) = cleaned(&html);
+        for gone in ["转播到", "查询时效", "自动播放", "正在加载", "精彩视频推荐"]
+        {
+            assert!(!text.contains(gone), "{gone} survived: {report:?}");
+        }
+        assert!(text.contains("县政府召开常务会议"));
+    }
+
+    #[test]
+    fn english_rails_captions_and_read_more_links_go() {
+        let rail = "<div class=\"rail\"><h3>Most read in local news</h3><ul>\
+             <li><a href=\"/a\">Village fair draws record crowd, organisers say, as rain holds off</a></li>\
+             <li><a href=\"/b\">Bridge repairs finish early</a></li></ul></div>";
+        let html = page(
+            "",
+            &format!(
+                "{rail}<div><h3>Don't Miss</h3><a href=\"/c\">Ferry timetable changes</a></div>\
+                 <p>Read more: <a href=\"/d\">Library opens new reading room</a></p>\
+                 <div>Photo: Jane Example, Agency</div><div>Image 1 of 8</div><div>Top Video</div>"
+            ),
+        );
+        let (text, report) = cleaned(&html);
+        for gone in [
+            "Villagefair",
+            "Bridgerepairs",
+            "Ferrytimetable",
+            "Libraryopens",
+            "JaneExample",
+            "Image1of8",
+            "TopVideo",
+        ] {
+            assert!(!text.contains(gone), "{gone} survived: {report:?}");
+        }
+        assert!(text.contains("县政府召开常务会议"));
+    }
+
+    #[test]
     fn user_rules_extend_the_built_in_ones() {
         let rules = CleanRules::compile(&[
             RuleSource {
