@@ -39,7 +39,8 @@ pub struct CrawlArgs {
     log_format: LogFormat,
 }
 
-fn init_logging(format: LogFormat) {
+/// Logs to stderr as text or JSON lines; the level comes from `GAZETTE_LOG`.
+pub fn init_logging(format: LogFormat) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("GAZETTE_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()

@@ -28,7 +28,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tracing::{error, info, warn};
 
-use crate::commands::crawl::LogFormat;
+use crate::commands::crawl::{init_logging, LogFormat};
 use crate::exit;
 
 /// How long one crawler (and its robots.txt cache) is used.
@@ -48,18 +48,6 @@ pub struct ScheduleArgs {
     /// Log format on stderr (the level comes from GAZETTE_LOG, default "info").
     #[arg(long, value_enum, default_value = "text")]
     log_format: LogFormat,
-}
-
-fn init_logging(format: LogFormat) {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("GAZETTE_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let _ = match format {
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().try_init(),
-    };
 }
 
 /// Loads the config with the command line's archive override.
