@@ -225,6 +225,26 @@ pub(crate) fn open_database(path: &Path, schema: &str) -> StateResult<Connection
     Ok(conn)
 }
 
+/// Reads a site's row of the `sites` table; shared with the scheduler's read-only view.
+pub(crate) fn read_site_run(conn: &Connection, site: &str) -> rusqlite::Result<Option<SiteRun>> {
+    conn.query_row(
+        "SELECT pass, running, last_start, last_end, last_outcome, last_summary, next_run FROM sites WHERE site = ?1",
+        [site],
+        |r| {
+            Ok(SiteRun {
+                pass: r.get(0)?,
+                running: r.get(1)?,
+                last_start: r.get(2)?,
+                last_end: r.get(3)?,
+                last_outcome: r.get(4)?,
+                last_summary: r.get(5)?,
+                next_run: r.get(6)?,
+            })
+        },
+    )
+    .optional()
+}
+
 impl SqliteState {
     /// Opens (creating folders, file and tables as needed) the state at `path`.
     pub fn open(path: &Path) -> StateResult<Self> {
@@ -333,24 +353,7 @@ impl CrawlState for SqliteState {
     }
 
     fn site_run(&self, site: &str) -> StateResult<Option<SiteRun>> {
-        self.with(|conn| {
-            conn.query_row(
-                "SELECT pass, running, last_start, last_end, last_outcome, last_summary, next_run FROM sites WHERE site = ?1",
-                [site],
-                |r| {
-                    Ok(SiteRun {
-                        pass: r.get(0)?,
-                        running: r.get(1)?,
-                        last_start: r.get(2)?,
-                        last_end: r.get(3)?,
-                        last_outcome: r.get(4)?,
-                        last_summary: r.get(5)?,
-                        next_run: r.get(6)?,
-                    })
-                },
-            )
-            .optional()
-        })
+        self.with(|conn| read_site_run(conn, site))
     }
 
     fn set_next_run(&self, site: &str, next_run: Option<&str>) -> StateResult<()> {

@@ -29,7 +29,7 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 use super::RunRecord;
-use crate::crawl::state::StateError;
+use crate::crawl::state::{SiteRun, StateError};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS schedule (
@@ -89,17 +89,6 @@ impl ScheduleRow {
             consecutive_failures: self.consecutive_failures,
         }
     }
-}
-
-/// The crawl's `sites` row, read for `status` (also filled by plain `gazette crawl`).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct CrawlSiteRow {
-    pub running: bool,
-    pub last_start: Option<String>,
-    pub last_end: Option<String>,
-    pub last_outcome: Option<String>,
-    pub last_summary: Option<String>,
-    pub next_run: Option<String>,
 }
 
 /// What the state knows of a site's articles.
@@ -274,28 +263,11 @@ impl ScheduleStore {
     }
 
     /// The crawl's own row of the site (`sites` table), if the site was ever crawled.
-    pub fn crawl_row(&self, site: &str) -> Result<Option<CrawlSiteRow>, StateError> {
+    pub fn crawl_row(&self, site: &str) -> Result<Option<SiteRun>, StateError> {
         if !self.has_table("sites")? {
             return Ok(None);
         }
-        self.with(|c| {
-            c.query_row(
-                "SELECT running, last_start, last_end, last_outcome, last_summary, next_run
-                 FROM sites WHERE site = ?1",
-                [site],
-                |r| {
-                    Ok(CrawlSiteRow {
-                        running: r.get(0)?,
-                        last_start: r.get(1)?,
-                        last_end: r.get(2)?,
-                        last_outcome: r.get(3)?,
-                        last_summary: r.get(4)?,
-                        next_run: r.get(5)?,
-                    })
-                },
-            )
-            .optional()
-        })
+        self.with(|c| crate::crawl::state::read_site_run(c, site))
     }
 
     /// Counts of the site's articles and failures in the crawl's `urls` table.
