@@ -71,6 +71,13 @@ struct Settings {
     script_line_max_chars: usize,
     cluster_min_links: usize,
     cluster_min_term_links: usize,
+    spam_page_min_score: u32,
+    spam_page_title_points: u32,
+    spam_page_meta_points: u32,
+    spam_page_heading_points: u32,
+    spam_page_body_points: u32,
+    spam_page_removal_points: u32,
+    spam_page_min_removals: u32,
 }
 
 impl Default for Settings {
@@ -84,6 +91,13 @@ impl Default for Settings {
             script_line_max_chars: 60,
             cluster_min_links: 3,
             cluster_min_term_links: 2,
+            spam_page_min_score: 4,
+            spam_page_title_points: 2,
+            spam_page_meta_points: 1,
+            spam_page_heading_points: 2,
+            spam_page_body_points: 2,
+            spam_page_removal_points: 1,
+            spam_page_min_removals: 3,
         }
     }
 }
@@ -112,6 +126,13 @@ struct RawSettings {
     script_line_max_chars: Option<usize>,
     cluster_min_links: Option<usize>,
     cluster_min_term_links: Option<usize>,
+    spam_page_min_score: Option<u32>,
+    spam_page_title_points: Option<u32>,
+    spam_page_meta_points: Option<u32>,
+    spam_page_heading_points: Option<u32>,
+    spam_page_body_points: Option<u32>,
+    spam_page_removal_points: Option<u32>,
+    spam_page_min_removals: Option<u32>,
     hidden_classes: Option<Vec<String>>,
 }
 
@@ -175,7 +196,14 @@ impl SpamRules {
                 script_page_min_chars,
                 script_line_max_chars,
                 cluster_min_links,
-                cluster_min_term_links
+                cluster_min_term_links,
+                spam_page_min_score,
+                spam_page_title_points,
+                spam_page_meta_points,
+                spam_page_heading_points,
+                spam_page_body_points,
+                spam_page_removal_points,
+                spam_page_min_removals
             );
             if let Some(classes) = r.hidden_classes {
                 hidden_classes.extend(classes.iter().map(|c| c.to_ascii_lowercase()));
@@ -437,25 +465,26 @@ pub fn is_spam_page(found: &SpamReport, meta: &PageMeta, rules: &SpamRules) -> b
         || meta.description.as_deref().is_some_and(strong_no_context)
         || meta.keywords.iter().any(|k| strong_no_context(k));
     let page = &found.page;
+    let points = &rules.settings;
     let mut score = 0;
     if title_spam {
-        score += 2;
+        score += points.spam_page_title_points;
     }
     if meta_spam {
-        score += 1;
+        score += points.spam_page_meta_points;
     }
     // One heading is not enough: a news page's <h1> repeats its title (六合彩 results in
     // Hong Kong news); a parasite page repeats the keyword in many headings.
     if page.spam_headings >= 2 && page.spam_headings * 3 >= page.headings {
-        score += 2;
+        score += points.spam_page_heading_points;
     }
     if page.body_strong >= 6 && page.body_context * 3 < page.body_strong {
-        score += 2;
+        score += points.spam_page_body_points;
     }
-    if found.removals.len() >= 3 {
-        score += 1;
+    if found.removals.len() >= points.spam_page_min_removals as usize {
+        score += points.spam_page_removal_points;
     }
-    score >= 4
+    score >= points.spam_page_min_score
 }
 
 fn page_signals(doc: &Html, rules: &SpamRules) -> PageSignals {
