@@ -3,10 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::Args;
 use gazette::eval::{self, Dataset, Floors};
-use gazette::Extractor;
 
 use crate::exit;
 
@@ -20,6 +19,10 @@ pub struct EvalArgs {
     /// [default: target/eval/<dataset name>].
     #[arg(long, value_name = "DIR")]
     pred_dir: Option<PathBuf>,
+    /// A folder of extra extraction rules (files named like config/rules/*.toml) that
+    /// extend the built-in ones, as `rules_dir` in gazette.toml.
+    #[arg(long = "rules", value_name = "DIR")]
+    rules_dir: Option<PathBuf>,
     /// Print the scores as JSON (the keys of `score.py --json`) instead of a table.
     #[arg(long)]
     json: bool,
@@ -40,7 +43,7 @@ pub struct EvalArgs {
 
 pub fn run(args: EvalArgs) -> Result<u8> {
     let dataset = resolve_dataset(&args.dataset)?;
-    let extractor = Extractor::builtin().context("the built-in rules do not compile")?;
+    let extractor = crate::commands::extractor(args.rules_dir.as_deref())?;
     let jobs = args.jobs.unwrap_or_else(eval::default_jobs).max(1);
     let run = eval::run_dataset(&extractor, &dataset, jobs)?;
 

@@ -9,7 +9,7 @@ use clap::Args;
 use futures::stream::{self, StreamExt};
 use gazette::archive::{raw_identity, Archive, ArchiveOptions, LocalArchive, RawPageRecord};
 use gazette::fetch::{FetchOptions, Fetcher};
-use gazette::{Extractor, Outcome, RawPage};
+use gazette::{Outcome, RawPage};
 use url::Url;
 
 use crate::exit;
@@ -42,6 +42,10 @@ pub struct FetchArgs {
     /// How many inputs are processed at once.
     #[arg(long, default_value_t = 8)]
     concurrency: usize,
+    /// A folder of extra extraction rules (files named like config/rules/*.toml) that
+    /// extend the built-in ones, as `rules_dir` in gazette.toml.
+    #[arg(long = "rules", value_name = "DIR")]
+    rules_dir: Option<PathBuf>,
     /// Print pretty JSON even when not on a terminal.
     #[arg(long)]
     pretty: bool,
@@ -69,7 +73,7 @@ async fn run_async(args: FetchArgs) -> Result<u8> {
     }
     options.accept_invalid_certs = args.accept_invalid_certs;
     let fetcher = Fetcher::new(options)?;
-    let extractor = Extractor::builtin().context("the built-in rules do not compile")?;
+    let extractor = crate::commands::extractor(args.rules_dir.as_deref())?;
     let archive = args.archive.as_ref().map(|dir| {
         let options = ArchiveOptions {
             keep_raw: args.keep_raw,

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::Args;
 use gazette::archive::{Archive, ArchiveOptions, LocalArchive, PutStatus, RawPageRecord};
 use gazette::{decode, ExtractError, Extractor, Outcome};
@@ -22,6 +22,10 @@ pub struct ReextractArgs {
     /// Extraction threads (default: one per CPU core).
     #[arg(long, value_name = "N")]
     jobs: Option<usize>,
+    /// A folder of extra extraction rules (files named like config/rules/*.toml) that
+    /// extend the built-in ones, as `rules_dir` in gazette.toml.
+    #[arg(long = "rules", value_name = "DIR")]
+    rules_dir: Option<PathBuf>,
     /// Print the summary as one JSON object instead of a sentence.
     #[arg(long)]
     json: bool,
@@ -72,7 +76,7 @@ pub fn run(args: ReextractArgs) -> Result<u8> {
             args.archive.display()
         );
     }
-    let extractor = Extractor::builtin().context("the built-in rules do not compile")?;
+    let extractor = crate::commands::extractor(args.rules_dir.as_deref())?;
     let archive = LocalArchive::with_options(&args.archive, ArchiveOptions { keep_raw: true });
     let jobs = args
         .jobs
