@@ -345,6 +345,8 @@ async fn sites_run_on_time_without_overlap_a_failing_site_backs_off_and_a_missed
         "{b}"
     );
     assert_eq!(b["last_pass"]["succeeded"], false);
+    let why = b["last_pass"]["error"].as_str().unwrap_or_default();
+    assert!(why.contains("HTTP 500"), "a failed pass says why: {b}");
 
     // Down for more than one slot: the restart runs each site once, not once per slot.
     tokio::time::sleep(Duration::from_millis(3000).saturating_sub(stopped.elapsed())).await;

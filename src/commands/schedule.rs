@@ -588,10 +588,14 @@ fn summarize(
     } else {
         (report.outcome.clone(), true)
     };
+    let error = report
+        .error
+        .clone()
+        .or_else(|| (!succeeded).then(|| failure_reason(report, &outcome, robots_unreachable)));
     PassSummary {
         outcome,
         succeeded,
-        error: report.error.clone(),
+        error,
         started_at: rfc3339(started),
         finished_at: rfc3339(finished),
         duration_secs: (finished - started).num_milliseconds().max(0) as f64 / 1000.0,
@@ -612,6 +616,49 @@ fn summarize(
             .collect(),
         spam_pages: c.spam_pages + c.spam_removed,
         robots_forbidden,
+    }
+}
+
+/// Why a pass that the crawl itself did not call failed is a failure, in words a user can
+/// act on (the log line and `status` show it).
+fn failure_reason(report: &SiteReport, outcome: &str, robots_unreachable: bool) -> String {
+    let first_failed = report
+        .urls
+        .iter()
+        .find(|e| e.result == "failed" || e.result == "blocked");
+    let example = first_failed
+        .map(|e| {
+            let why = match (e.http_status, e.reason.as_deref()) {
+                (_, Some(reason)) if !reason.is_empty() => reason.to_string(),
+                (Some(status), _) => format!("{}: HTTP {status}", e.url),
+                _ => format!("{}: {}", e.url, e.result),
+            };
+            format!("; first: {why}")
+        })
+        .unwrap_or_default();
+    if robots_unreachable {
+        let hosts: Vec<String> = report
+            .robots
+            .iter()
+            .filter(|(_, status)| status.starts_with("unreachable"))
+            .map(|(host, status)| format!("{host}: {status}"))
+            .collect();
+        return format!("robots.txt could not be read ({})", hosts.join(", "));
+    }
+    match outcome {
+        "blocked" => match report.blocked_hosts.first() {
+            Some(b) => format!(
+                "the site blocks the crawler ({}: {}){example}",
+                b.host, b.reason
+            ),
+            None => format!("every request was blocked{example}"),
+        },
+        "robots_forbidden" => "robots.txt forbids crawling the start URLs".to_string(),
+        _ => {
+            let failed = report.counts.failed + report.counts.blocked;
+            let requests = if failed == 1 { "request" } else { "requests" };
+            format!("nothing could be fetched: {failed} {requests} failed{example}")
+        }
     }
 }
 
