@@ -32,7 +32,10 @@ fn user_clean_rules_extend_the_built_in_ones() {
 
     let (code, stdout, _) = fetch(&[], &page);
     assert_eq!(code, Some(0));
-    assert!(stdout.contains("扫码关注本站公众号"), "built-in rules keep the widget");
+    assert!(
+        stdout.contains("扫码关注本站公众号"),
+        "built-in rules keep the widget"
+    );
 
     let rules = dir.path().join("rules");
     std::fs::create_dir(&rules).expect("rules dir");

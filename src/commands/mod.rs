@@ -11,8 +11,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
-use gazette::rules::Rules;
 use gazette::extract::ExtractOptions;
+use gazette::rules::Rules;
 use gazette::Extractor;
 
 /// The extractor a command runs: the built-in rules, extended by the files in `rules_dir`
