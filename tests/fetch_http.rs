@@ -648,3 +648,45 @@ fn real_pages_are_not_walls() {
     }
     println!("{checked} shared pages checked");
 }
+
+/// `gazette fetch` with several URLs of one host keeps the per-host delay between the
+/// starts of its requests (a one-off fetch of a list must not hammer a small site).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_spaces_requests_to_one_host() {
+    use std::sync::{Arc, Mutex};
+    use std::time::Instant;
+
+    let arrivals: Arc<Mutex<Vec<Instant>>> = Arc::default();
+    let recorded = arrivals.clone();
+    let app = Router::new().route(
+        "/a/:n",
+        get(move || {
+            let recorded = recorded.clone();
+            async move {
+                recorded.lock().expect("lock").push(Instant::now());
+                html(article_html("全县春季农业生产工作推进会召开", "utf-8"))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1:0");
+    let addr = listener.local_addr().expect("local addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+
+    let mut args = vec!["fetch".to_string(), "--delay".into(), "0.3".into()];
+    args.extend((1..=4).map(|n| url(addr, &format!("/a/{n}")).to_string()));
+    let run = run_gazette(args).await;
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    assert_eq!(run.stdout.lines().count(), 4, "{}", run.stdout);
+
+    let mut times = arrivals.lock().expect("lock").clone();
+    times.sort();
+    assert_eq!(times.len(), 4);
+    for pair in times.windows(2) {
+        let gap = pair[1] - pair[0];
+        assert!(gap >= Duration::from_millis(250), "requests {gap:?} apart");
+    }
+}

@@ -8,6 +8,7 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use futures::stream::{self, StreamExt};
 use gazette::archive::{raw_identity, Archive, ArchiveOptions, LocalArchive, RawPageRecord};
+use gazette::fetch::host::{HostKey, HostPool, Politeness};
 use gazette::fetch::{FetchOptions, Fetcher};
 use gazette::{Outcome, RawPage};
 use url::Url;
@@ -42,6 +43,10 @@ pub struct FetchArgs {
     /// How many inputs are processed at once.
     #[arg(long, default_value_t = 8)]
     concurrency: usize,
+    /// Minimum seconds between the starts of two requests to one host (at most two run
+    /// at once per host), so a list of URLs from one site does not hammer it.
+    #[arg(long, default_value_t = 1.0, value_name = "SECONDS")]
+    delay: f64,
     /// A folder of extra extraction rules (files named like config/rules/*.toml) that
     /// extend the built-in ones, as `rules_dir` in gazette.toml.
     #[arg(long = "rules", value_name = "DIR")]
@@ -73,6 +78,14 @@ async fn run_async(args: FetchArgs) -> Result<u8> {
     }
     options.accept_invalid_certs = args.accept_invalid_certs;
     let fetcher = Fetcher::new(options)?;
+    if !(args.delay.is_finite() && args.delay >= 0.0) {
+        bail!("--delay {} is not a number of seconds", args.delay);
+    }
+    let hosts = Arc::new(HostPool::new(Politeness {
+        global_concurrency: args.concurrency.max(1),
+        delay: std::time::Duration::from_secs_f64(args.delay),
+        ..Politeness::default()
+    }));
     let extractor = crate::commands::extractor(args.rules_dir.as_deref())?;
     let archive = args.archive.as_ref().map(|dir| {
         let options = ArchiveOptions {
@@ -89,8 +102,9 @@ async fn run_async(args: FetchArgs) -> Result<u8> {
             let fetcher = fetcher.clone();
             let extractor = extractor.clone();
             let given_url = given_url.clone();
+            let hosts = hosts.clone();
             async move {
-                let page = match load(&fetcher, &input, given_url).await {
+                let page = match load(&fetcher, &hosts, &input, given_url).await {
                     Ok(page) => page,
                     Err(e) => return (input, (None, Err(e))),
                 };
@@ -181,9 +195,18 @@ fn is_url(input: &str) -> bool {
 }
 
 /// Reads one input: a URL over the network, `-` from stdin, anything else as a file.
-async fn load(fetcher: &Fetcher, input: &str, given_url: Option<Url>) -> Result<RawPage> {
+async fn load(
+    fetcher: &Fetcher,
+    hosts: &HostPool,
+    input: &str,
+    given_url: Option<Url>,
+) -> Result<RawPage> {
     if is_url(input) {
         let url = Url::parse(input).with_context(|| format!("{input:?} is not a valid URL"))?;
+        let key = HostKey::from_url(&url)
+            .with_context(|| format!("{input:?} names no host to fetch from"))?;
+        let permit = hosts.acquire(&key).await;
+        permit.sending();
         return Ok(fetcher.fetch_page(&url).await?);
     }
     let bytes = if input == "-" {
