@@ -110,14 +110,26 @@ pub struct RunReport {
 }
 
 impl RunReport {
-    /// The file name in the reports folder.
+    /// The file name in the reports folder. A run of one site (every pass of `schedule`)
+    /// carries the site's name, so passes of two sites starting in the same millisecond
+    /// do not overwrite each other's report.
     pub fn file_name(&self) -> String {
-        let stamp: String = self
-            .started_at
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-            .collect();
-        format!("crawl-{stamp}.json")
+        let safe = |text: &str| -> String {
+            text.chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '_' {
+                        c
+                    } else {
+                        '-'
+                    }
+                })
+                .take(60)
+                .collect()
+        };
+        match self.sites.as_slice() {
+            [only] => format!("crawl-{}-{}.json", safe(&self.started_at), safe(&only.site)),
+            _ => format!("crawl-{}.json", safe(&self.started_at)),
+        }
     }
 
     /// A plain table for stderr.
@@ -188,5 +200,29 @@ fn truncate(s: &str, n: usize) -> String {
         s.to_string()
     } else {
         s.chars().take(n - 1).chain(std::iter::once('…')).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_names_carry_the_site_of_a_one_site_run() {
+        let mut report = RunReport {
+            started_at: "2026-11-29T05:12:25.747Z".into(),
+            ..RunReport::default()
+        };
+        assert_eq!(report.file_name(), "crawl-2026-11-29T05-12-25-747Z.json");
+        report.sites.push(SiteReport {
+            site: "ya'an gov".into(),
+            ..SiteReport::default()
+        });
+        assert_eq!(
+            report.file_name(),
+            "crawl-2026-11-29T05-12-25-747Z-ya-an-gov.json"
+        );
+        report.sites.push(SiteReport::default());
+        assert_eq!(report.file_name(), "crawl-2026-11-29T05-12-25-747Z.json");
     }
 }
