@@ -13,6 +13,8 @@
 
 mod blocks;
 mod dom;
+#[cfg(test)]
+mod layout_tests;
 mod score;
 pub mod text;
 
@@ -396,6 +398,29 @@ fn in_repeated_list(doc: &Html, analysis: &Analysis, id: NodeId) -> bool {
     false
 }
 
+/// True when the element is, or directly holds, one of several sibling `<article>`
+/// elements with text: a feed of posts (teasers), not one article.
+fn is_feed_of_articles(doc: &Html, analysis: &Analysis, id: NodeId) -> bool {
+    let Some(node) = doc.tree.get(id) else {
+        return false;
+    };
+    let is_text_article = |n: ego_tree::NodeRef<scraper::Node>| {
+        n.value()
+            .as_element()
+            .is_some_and(|e| e.name() == "article")
+            && analysis
+                .stats
+                .get(&n.id())
+                .is_some_and(|s| s.text.tokens >= 20)
+    };
+    let holds = node.children().filter(|c| is_text_article(*c)).count() >= 3;
+    let is_one = is_text_article(node)
+        && node
+            .parent()
+            .is_some_and(|p| p.children().filter(|c| is_text_article(*c)).count() >= 3);
+    holds || is_one
+}
+
 fn is_ancestor(doc: &Html, ancestor: NodeId, node: NodeId) -> bool {
     let mut current = doc.tree.get(node);
     while let Some(n) = current {
@@ -417,7 +442,10 @@ fn choose(doc: &Html, analysis: &Analysis, rules: &ContentRules) -> Option<Choic
     ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
     // Teasers in a list of posts are not the article (checked for the leaders only).
     for (id, score) in ranked.iter_mut().take(20) {
-        if in_repeated_list(doc, analysis, *id) || is_list_of_posts(doc, analysis, *id) {
+        if in_repeated_list(doc, analysis, *id)
+            || is_list_of_posts(doc, analysis, *id)
+            || is_feed_of_articles(doc, analysis, *id)
+        {
             *score *= rules.knobs.repeated_item_penalty;
         }
     }
@@ -493,6 +521,9 @@ fn choose(doc: &Html, analysis: &Analysis, rules: &ContentRules) -> Option<Choic
                 || stat.link_density() > rules.knobs.container_max_link_density
             {
                 continue;
+            }
+            if is_feed_of_articles(doc, analysis, el.id()) {
+                continue; // an `<article>` teaser in a feed, or the feed itself
             }
             if !containers.iter().any(|(id, _)| *id == el.id()) {
                 containers.push((el.id(), container.name.as_str()));
@@ -591,6 +622,7 @@ fn climb_to_split_article(
         // Another branch under the parent must itself hold a good share of prose.
         let strong_branch = parent.children().any(|child| {
             child.id() != current
+                && !is_feed_of_articles(doc, analysis, child.id())
                 && analysis
                     .stats
                     .get(&child.id())
@@ -660,6 +692,9 @@ fn siblings_of(
             continue;
         };
         if stat.text.tokens == 0 || dom::hint_weight(el, rules) < 1.0 {
+            continue;
+        }
+        if is_feed_of_articles(doc, analysis, sibling.id()) {
             continue;
         }
         let score = final_score(doc, analysis, sibling.id(), stat, rules);
