@@ -52,3 +52,29 @@ fn feed_of_article_teasers_is_not_the_article() {
     assert!(text.contains("walking committee"), "{text}");
     assert!(!text.contains("teaser"), "{text}");
 }
+
+#[test]
+fn caption_nested_in_its_figure_does_not_widen_the_body() {
+    // The caption and its figure both score close to the body; counted as two near-best
+    // blocks they used to widen the body to the whole story.
+    let caption = "In this March 3, 2020, file photo, made available by the agency, engineer \
+                   A. B. Smith, left, and pilot C. D. Jones, right, inspect a rig, near Oslo, \
+                   Norway, on a cold, clear, windy, grey, still day, before a test flight.";
+    let paragraphs: String = (0..4)
+        .map(|i| format!("<p>{}</p>", prose(&format!("orbit{i}"), 1)))
+        .collect();
+    let html = format!(
+        "<html><head><title>Sleeping to Mars</title></head><body><div class='story'>\
+         <h1>Sleeping to Mars</h1><div class='image imgTop'><img src='/m.jpg'><p>{caption}</p></div>\
+         <div class='wrap'><div class='meta'>The Wire Service published this on Monday at 8 AM \
+         Eastern Time</div>\
+         <div class='articleBody'>{paragraphs}</div></div></div></body></html>"
+    );
+    let text = text_of(&html);
+    assert!(
+        text.contains("orbit0 committee") && text.contains("orbit3"),
+        "{text}"
+    );
+    assert!(!text.contains("file photo"), "{text}");
+    assert!(!text.contains("Wire Service"), "{text}");
+}

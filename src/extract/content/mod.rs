@@ -481,6 +481,13 @@ fn choose(doc: &Html, analysis: &Analysis, rules: &ContentRules) -> Option<Choic
             .map(|(id, _)| *id)
             .filter(|id| !is_ancestor(doc, *id, top) && !is_ancestor(doc, top, *id))
             .collect();
+        // A candidate nested in another one (a caption inside its figure) is the same
+        // branch, not a second section.
+        let near: Vec<NodeId> = near
+            .iter()
+            .copied()
+            .filter(|id| !near.iter().any(|o| o != id && is_ancestor(doc, *o, *id)))
+            .collect();
         let mut top = top;
         if near.len() >= 2 {
             let mut current = doc.tree.get(top).and_then(|n| n.parent());
