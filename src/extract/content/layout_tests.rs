@@ -54,6 +54,52 @@ fn feed_of_article_teasers_is_not_the_article() {
 }
 
 #[test]
+fn container_around_the_body_confirms_it_without_adding_the_header() {
+    let paragraphs: String = (0..4)
+        .map(|i| format!("<p>{}</p>", prose(&format!("harbour{i}"), 2)))
+        .collect();
+    let html = format!(
+        "<html><head><title>Harbour bridge to reopen</title></head><body>\
+         <article class='story'><div class='story-head'><span class='kicker'>EXCLUSIVE</span>\
+         <h1>Harbour bridge to reopen</h1><p class='byline'>By Jane Roe</p>\
+         <p class='dateline'>12 March 2021, 10:02</p>\
+         <figure><img src='/b.jpg'><figcaption>Workers on the bridge deck, seen from the \
+         east bank, on Monday.</figcaption></figure></div>\
+         <div class='story-body'>{paragraphs}</div></article></body></html>"
+    );
+    let text = text_of(&html);
+    assert!(
+        text.contains("harbour0 committee") && text.contains("harbour3"),
+        "{text}"
+    );
+    for header in ["EXCLUSIVE", "Jane Roe", "12 March 2021", "bridge deck"] {
+        assert!(!text.contains(header), "{header} in {text}");
+    }
+}
+
+#[test]
+fn container_around_a_short_body_still_speaks_for_an_article() {
+    // A short story among many headline links: the known container around it says the
+    // page is an article even though the container itself is not taken.
+    let links: String = (0..30)
+        .map(|i| {
+            format!(
+                "<li><a href='/n/{i}'>Council approves new plan for the {i} district park</a></li>"
+            )
+        })
+        .collect();
+    let html = format!(
+        "<html><head><title>Short note</title></head><body><ul class='latest'>{links}</ul>\
+         <article class='story'><h1>Short note</h1><p class='byline'>By Jane Roe</p>\
+         <div class='story-body'><p>{}</p></div></article></body></html>",
+        prose("parking", 3)
+    );
+    let text = text_of(&html);
+    assert!(text.contains("parking committee"), "{text}");
+    assert!(!text.contains("Jane Roe"), "{text}");
+}
+
+#[test]
 fn caption_nested_in_its_figure_does_not_widen_the_body() {
     // The caption and its figure both score close to the body; counted as two near-best
     // blocks they used to widen the body to the whole story.

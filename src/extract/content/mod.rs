@@ -565,20 +565,32 @@ fn choose(doc: &Html, analysis: &Analysis, rules: &ContentRules) -> Option<Choic
         let tokens = tokens_of(id);
         let inside = nodes.iter().any(|n| is_ancestor(doc, *n, id));
         let around = is_ancestor(doc, id, top);
+        if around && !inside {
+            // A wider container that adds little text and no links confirms the choice
+            // (the page is an article) but does not replace it: what it adds around the
+            // scored prose is the headline, kicker, byline, date line and lead-image
+            // caption, which are not body text.
+            let container_density = analysis.stats.get(&id).map_or(1.0, Stat::link_density);
+            let confirms = f64::from(tokens)
+                <= rules.knobs.container_max_growth * f64::from(chosen_tokens)
+                    + f64::from(rules.knobs.container_slack_tokens)
+                && container_density <= chosen_density + 0.1;
+            tracing::debug!(node = %describe(doc, id), name, confirms, "container around");
+            if confirms {
+                return Some(Choice {
+                    nodes,
+                    container: Some(name.to_string()),
+                });
+            }
+            continue;
+        }
         let take = if inside {
             // A tighter container: it must hold most of the chosen text.
             f64::from(tokens) >= 0.6 * f64::from(chosen_tokens)
-        } else if around {
-            // A wider container: it must not add much besides the chosen text, nor links.
-            let container_density = analysis.stats.get(&id).map_or(1.0, Stat::link_density);
-            f64::from(tokens)
-                <= rules.knobs.container_max_growth * f64::from(chosen_tokens)
-                    + f64::from(rules.knobs.container_slack_tokens)
-                && container_density <= chosen_density + 0.1
         } else {
             deep_of(id) * rules.knobs.container_boost >= chosen_deep
         };
-        tracing::debug!(node = %describe(doc, id), name, inside, around, take, "container");
+        tracing::debug!(node = %describe(doc, id), name, inside, take, "container");
         if take {
             return Some(Choice {
                 nodes: vec![id],
