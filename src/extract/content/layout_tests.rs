@@ -31,6 +31,10 @@ fn prose(topic: &str, sentences: usize) -> String {
         .join(" ")
 }
 
+fn count(haystack: &str, needle: &str) -> usize {
+    haystack.matches(needle).count()
+}
+
 #[test]
 fn feed_of_article_teasers_is_not_the_article() {
     let teasers: String = (0..6)
@@ -123,4 +127,40 @@ fn caption_nested_in_its_figure_does_not_widen_the_body() {
     );
     assert!(!text.contains("file photo"), "{text}");
     assert!(!text.contains("Wire Service"), "{text}");
+}
+
+#[test]
+fn gallery_caption_copies_are_kept_once() {
+    let caption = "Ministers shake hands before the talks in the capital on Wednesday, Nov. 20, \
+                   after a long night of negotiations.";
+    let short = "Ministers shake hands before the talks in the capital on Wednesday, Nov. 20, \
+                 after a long";
+    let html = format!(
+        "<html><head><title>Talks resume</title></head><body><div class='article-body'>\
+         <div class='gallery'><ul><li><img src='/g1.jpg'><div class='caption'>\
+         <div class='caption-full'>{caption} <a href='#'>less</a></div>\
+         <div class='caption-truncated'>{short} ... <a href='#'>more</a></div></div></li></ul>\
+         <div class='caption'><div class='caption-full'>{caption} <a href='#'>less</a></div></div>\
+         </div><p>{}</p><p>{}</p></div></body></html>",
+        prose("treaty", 4),
+        prose("border", 4)
+    );
+    let text = text_of(&html);
+    assert_eq!(count(&text, "Ministers shake hands"), 1, "{text}");
+    assert!(
+        text.contains("treaty committee") && text.contains("border committee"),
+        "{text}"
+    );
+}
+
+#[test]
+fn repeated_paragraphs_that_are_not_captions_stay() {
+    let repeated = "What inspired you to start cooking for other people, and what do you cook?";
+    let html = format!(
+        "<html><head><title>Three cooks</title></head><body><div class='article-body'>\
+         <p>{repeated}</p><p>{}</p><p>{repeated}</p><p>{}</p></div></body></html>",
+        prose("soup", 4),
+        prose("bread", 4)
+    );
+    assert_eq!(count(&text_of(&html), "What inspired you"), 2);
 }

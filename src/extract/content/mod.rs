@@ -38,6 +38,8 @@ pub struct ContentRules {
     negative_hints: Vec<String>,
     /// Class / id substrings of regions never part of the article (comment threads).
     excluded_hints: Vec<String>,
+    /// Class / id substrings of image captions and credits.
+    caption_hints: Vec<String>,
     attachment_extensions: Vec<String>,
     attachment_labels: Vec<String>,
     /// Elements that may show the article's headline.
@@ -99,6 +101,8 @@ struct RawFile {
     title_selector: Option<String>,
     #[serde(default)]
     excluded_hints: Vec<String>,
+    #[serde(default)]
+    caption_hints: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -113,7 +117,7 @@ impl ContentRules {
     pub fn compile(sources: &[RuleSource]) -> Result<Self, RulesError> {
         let mut containers = Vec::new();
         let mut knob_table = toml::Table::new();
-        let mut rules_lists: [Vec<String>; 6] = Default::default();
+        let mut rules_lists: [Vec<String>; 7] = Default::default();
         let mut title_selector: Option<Selector> = None;
         for source in sources.iter().rev() {
             let invalid = |message: String| RulesError::Invalid {
@@ -151,6 +155,7 @@ impl ContentRules {
                 raw.attachment_extensions,
                 raw.attachment_labels,
                 raw.excluded_hints,
+                raw.caption_hints,
             ]) {
                 list.extend(extra);
             }
@@ -162,7 +167,7 @@ impl ContentRules {
                     file: "content.toml".into(),
                     message: format!("[knobs]: {e}"),
                 })?;
-        let [hidden_classes, positive_hints, negative_hints, attachment_extensions, attachment_labels, excluded_hints] =
+        let [hidden_classes, positive_hints, negative_hints, attachment_extensions, attachment_labels, excluded_hints, caption_hints] =
             rules_lists;
         let lower = |v: Vec<String>| v.into_iter().map(|s| s.to_ascii_lowercase()).collect();
         Ok(ContentRules {
@@ -171,6 +176,7 @@ impl ContentRules {
             positive_hints: lower(positive_hints),
             negative_hints: lower(negative_hints),
             excluded_hints: lower(excluded_hints),
+            caption_hints: lower(caption_hints),
             attachment_extensions: lower(attachment_extensions),
             attachment_labels,
             title_selector: title_selector.ok_or_else(|| RulesError::Invalid {
@@ -251,6 +257,7 @@ pub fn extract_body(doc: &Html, base: Option<&Url>, rules: &ContentRules) -> Bod
         }
     }
     let mut built = builder.finish();
+    drop_repeated_captions(&mut built);
     trim_link_edges(&mut built);
     drop_title_blocks(doc, &mut built.blocks);
     let mut attachments = built.attachments;
@@ -769,9 +776,53 @@ fn trim_link_edges(built: &mut blocks::Built) {
     built.blocks.truncate(end);
     built.link_share.truncate(end);
     built.has_attachment.truncate(end);
+    built.caption_like.truncate(end);
     built.blocks.drain(..start);
     built.link_share.drain(..start);
     built.has_attachment.drain(..start);
+    built.caption_like.drain(..start);
+}
+
+/// Shortest caption (in characters) that counts as a copy of another.
+const REPEAT_MIN_CHARS: usize = 40;
+
+/// Drops captions that repeat an earlier caption: galleries render one caption several
+/// times (full and truncated, in the slide and in an overlay), and some sites give every
+/// photo the same caption. A later caption is a copy when the text the two share from
+/// the start covers most of the shorter one, so "… more" / "less" toggles at the end do
+/// not hide the repetition. Running text is never touched: a paragraph may legitimately
+/// repeat (interview questions, a quote, a source page's own duplication).
+fn drop_repeated_captions(built: &mut blocks::Built) {
+    use std::collections::HashMap;
+    let mut seen: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut keep = vec![true; built.blocks.len()];
+    for (i, block) in built.blocks.iter().enumerate() {
+        let n = block.text.chars().count();
+        if n < REPEAT_MIN_CHARS || !built.caption_like.get(i).copied().unwrap_or(false) {
+            continue;
+        }
+        let key: String = block.text.chars().take(REPEAT_MIN_CHARS).collect();
+        let earlier = seen.entry(key).or_default();
+        let repeated = earlier.iter().any(|&j| {
+            let other = &built.blocks[j].text;
+            let shorter = n.min(other.chars().count());
+            let common = block
+                .text
+                .chars()
+                .zip(other.chars())
+                .take_while(|(a, b)| a == b)
+                .count();
+            common * 5 >= shorter * 4
+        });
+        if repeated {
+            keep[i] = false;
+        } else {
+            earlier.push(i);
+        }
+    }
+    if keep.contains(&false) {
+        built.retain_blocks(&keep);
+    }
 }
 
 /// Titles the page declares (`<title>`, ArticleTitle, og:title), whitespace removed.
