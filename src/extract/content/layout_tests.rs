@@ -130,6 +130,62 @@ fn caption_nested_in_its_figure_does_not_widen_the_body() {
 }
 
 #[test]
+fn parts_of_one_template_around_an_embed_are_joined() {
+    let part = |topic: &str, n: usize| -> String {
+        let paragraphs: String = (0..n)
+            .map(|i| format!("<p>{}</p>", prose(&format!("{topic}{i}"), 5)))
+            .collect();
+        format!(
+            "<div class='body-part section'><section class='outer'><div class='inner'>\
+             {paragraphs}</div></section></div>"
+        )
+    };
+    let html = format!(
+        "<html><head><title>Cells that taste</title></head><body><div class='post'>\
+         <h1>Cells that taste</h1>{}<div class='embed'><iframe src='https://v.example.com/1'>\
+         </iframe></div>{}<div class='post-footer'>Share this article</div></div></body></html>",
+        part("first", 6),
+        part("second", 2)
+    );
+    let text = text_of(&html);
+    assert!(text.contains("first0 committee"), "{text}");
+    assert!(text.contains("second1 committee"), "{text}");
+    assert!(!text.contains("Share this"), "{text}");
+}
+
+#[test]
+fn lead_paragraphs_styled_like_the_body_are_joined() {
+    // The first paragraphs sit before a "read more" fold, outside the block holding the
+    // rest; they carry the same class as the paragraphs inside it.
+    let folded: String = (0..6)
+        .map(|i| {
+            format!(
+                "<div class='story__paragraph'>{}</div>",
+                prose(&format!("rest{i}"), 5)
+            )
+        })
+        .collect();
+    let html = format!(
+        "<html><head><title>A visit to the doctor</title></head><body><section id='body-text'>\
+         <div class='l-container'>\
+         <div class='story__paragraph lead'>(Newswire) The mayor paid an unplanned visit to the \
+         clinic on Saturday.</div>\
+         <div class='story__paragraph'>Nobody was told why.</div>\
+         <div class='story__paragraph'>Updated 5:02 PM</div>\
+         <ul class='cn-list'><li><a href='/a'>Senate passes the budget after a long night of votes</a></li>\
+         <li><a href='/b'>Storm closes schools across the northern half of the state</a></li>\
+         <li><a href='/c'>Local team wins the cup in a dramatic final at home</a></li></ul>\
+         <div class='story__read-all'>{folded}</div></div></section></body></html>"
+    );
+    let text = text_of(&html);
+    assert!(text.contains("(Newswire) The mayor"), "{text}");
+    assert!(text.contains("Nobody was told why."), "{text}");
+    assert!(text.contains("rest5 committee"), "{text}");
+    assert!(!text.contains("Updated 5:02"), "{text}");
+    assert!(!text.contains("Senate passes"), "{text}");
+}
+
+#[test]
 fn gallery_caption_copies_are_kept_once() {
     let caption = "Ministers shake hands before the talks in the capital on Wednesday, Nov. 20, \
                    after a long night of negotiations.";

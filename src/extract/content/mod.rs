@@ -315,6 +315,20 @@ fn final_score(
     stat.score * (1.0 - stat.link_density()) * weight * title_weight
 }
 
+/// Like [`final_score`] but from the undamped prose of the whole subtree, so that
+/// elements at the same depth compare fairly however deep their text sits.
+fn deep_value(
+    doc: &Html,
+    analysis: &Analysis,
+    id: NodeId,
+    stat: &Stat,
+    rules: &ContentRules,
+) -> f64 {
+    let mut deep = *stat;
+    deep.score = stat.deep_score;
+    final_score(doc, analysis, id, &deep, rules)
+}
+
 /// The run range of the visible headline: the longest heading-like element whose text
 /// is (part of) a title the page declares.
 fn find_title_runs(doc: &Html, analysis: &Analysis, rules: &ContentRules) -> Option<(u32, u32)> {
@@ -705,6 +719,24 @@ fn siblings_of(
         return vec![top];
     }
     let threshold = (top_score * rules.knobs.sibling_score_share).max(10.0);
+    let top_el = node.value().as_element();
+    let paragraph_classes: Vec<&str> = node
+        .children()
+        .filter(|c| {
+            analysis
+                .stats
+                .get(&c.id())
+                .is_some_and(|s| s.text.tokens > 0)
+        })
+        .filter_map(|c| c.value().as_element())
+        .filter(|e| matches!(e.name(), "p" | "div"))
+        .flat_map(|e| e.classes())
+        .collect();
+    let top_deep = analysis
+        .stats
+        .get(&top)
+        .map_or(f64::INFINITY, |s| deep_value(doc, analysis, top, s, rules))
+        .max(10.0 / rules.knobs.sibling_score_share);
     let mut out = Vec::new();
     for sibling in parent.children() {
         if sibling.id() == top {
@@ -728,11 +760,66 @@ fn siblings_of(
         let prose_paragraph = el.name() == "p"
             && ((stat.text.tokens >= 40 && density < 0.25)
                 || (density == 0.0 && stat.text.punct >= 2));
-        if score >= threshold || prose_paragraph {
+        // One paragraph styled like the chosen block's own paragraphs: the article's
+        // first paragraphs left outside the block (a "read more" fold).
+        let template_paragraph = stat.end_run.saturating_sub(stat.first_run) == 1
+            && density < 0.25
+            && styled_like(sibling, &paragraph_classes)
+            && ElementRef::wrap(sibling).is_some_and(|e| reads_as_sentence(e, rules));
+        // A part of the same template (the article split around an embed): its text may
+        // sit deeper than the damped score sees, so compare the undamped prose.
+        let same_template_part = top_el.is_some_and(|t| same_kind_of_element(t, el))
+            && density < 0.25
+            && deep_value(doc, analysis, sibling.id(), stat, rules)
+                >= top_deep * rules.knobs.sibling_score_share;
+        if score >= threshold || prose_paragraph || same_template_part || template_paragraph {
             out.push(sibling.id());
         }
     }
     out
+}
+
+/// True when the element's text ends a sentence (before closing quotes or brackets) and
+/// it holds no image or caption: a paragraph, not a date line, credit or caption.
+fn reads_as_sentence(el: ElementRef<'_>, rules: &ContentRules) -> bool {
+    let mut last_text = "";
+    for node in el.descendants() {
+        match node.value() {
+            scraper::Node::Element(e) if e.name() == "img" || dom::is_caption_like(e, rules) => {
+                return false;
+            }
+            scraper::Node::Text(t) if !t.trim().is_empty() => last_text = t,
+            _ => {}
+        }
+    }
+    let end = last_text
+        .trim_end()
+        .trim_end_matches([')', ']', '"', '\'', '’', '”', '»', '）']);
+    end.ends_with(['.', '!', '?', '。', '！', '？'])
+}
+
+/// True when the element, or its only child element, is a `p` or `div` carrying one of
+/// `classes`.
+fn styled_like(node: ego_tree::NodeRef<'_, scraper::Node>, classes: &[&str]) -> bool {
+    if classes.is_empty() {
+        return false;
+    }
+    let mut elements = node.children().filter(|c| c.value().is_element());
+    let only_child = match (elements.next(), elements.next()) {
+        (Some(only), None) => Some(only),
+        _ => None,
+    };
+    [Some(node), only_child].into_iter().flatten().any(|n| {
+        n.value().as_element().is_some_and(|e| {
+            matches!(e.name(), "p" | "div") && e.classes().any(|c| classes.contains(&c))
+        })
+    })
+}
+
+/// Same tag and at least one class in common: parts of one template (an article body
+/// split around an embed renders each part in the same wrapper).
+fn same_kind_of_element(a: &scraper::node::Element, b: &scraper::node::Element) -> bool {
+    a.name() == b.name() && a.classes().any(|c| b.classes().any(|d| d == c))
 }
 
 /// Why the page is a list page, when it is one.
