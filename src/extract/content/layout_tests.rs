@@ -220,3 +220,24 @@ fn repeated_paragraphs_that_are_not_captions_stay() {
     );
     assert_eq!(count(&text_of(&html), "What inspired you"), 2);
 }
+
+#[test]
+fn lone_headline_links_and_closing_headings_are_dropped() {
+    let html = format!(
+        "<html><head><title>Sales slow down</title></head><body><div class='article-body'>\
+         <p>{}</p><p><strong><a href='/x'>RETAILER REPORTS RECORD QUARTER AS SHOPPERS RETURN</a>\
+         </strong></p><p>{}</p>\
+         <p>Full figures: <a href='/files/q3.pdf'>third quarter results report 2021 (PDF)</a></p>\
+         <p><a href='https://example.com/data'>https://example.com/data</a></p>\
+         <p>{}</p><h3>More from Markets</h3></div></body></html>",
+        prose("sales", 3),
+        prose("stores", 3),
+        prose("prices", 3)
+    );
+    let text = text_of(&html);
+    assert!(!text.contains("RECORD QUARTER"), "{text}");
+    assert!(!text.contains("More from Markets"), "{text}");
+    assert!(text.contains("third quarter results"), "{text}");
+    assert!(text.contains("https://example.com/data"), "{text}");
+    assert!(text.contains("prices committee"), "{text}");
+}

@@ -71,6 +71,8 @@ struct Knobs {
     headline_link_min_tokens: u32,
     #[serde(default = "default_data_cell_max_tokens")]
     data_cell_max_tokens: u32,
+    #[serde(default = "default_lone_link_min_share")]
+    lone_link_min_share: f64,
     title_boost: f64,
     climb_min_growth: f64,
     climb_max_tokens: u32,
@@ -80,6 +82,10 @@ struct Knobs {
 
 fn default_data_cell_max_tokens() -> u32 {
     600
+}
+
+fn default_lone_link_min_share() -> f64 {
+    0.9
 }
 
 #[derive(Debug, Deserialize)]
@@ -258,6 +264,7 @@ pub fn extract_body(doc: &Html, base: Option<&Url>, rules: &ContentRules) -> Bod
     }
     let mut built = builder.finish();
     drop_repeated_captions(&mut built);
+    drop_lone_headline_links(&mut built, rules);
     trim_link_edges(&mut built);
     drop_title_blocks(doc, &mut built.blocks);
     let mut attachments = built.attachments;
@@ -848,12 +855,16 @@ fn list_page_reason(choice: &Choice, analysis: &Analysis, rules: &ContentRules) 
 }
 
 /// Drops leading and trailing blocks that are mostly links (navigation left in the
-/// container), keeping attachment lines.
+/// container), keeping attachment lines, and headings left at the end.
 fn trim_link_edges(built: &mut blocks::Built) {
     let is_link_block =
         |i: usize, built: &blocks::Built| built.link_share[i] > 0.5 && !built.has_attachment[i];
+    // A heading closing the body introduces nothing: its list or rail was removed.
+    let is_orphan_heading = |i: usize, built: &blocks::Built| {
+        built.blocks[i].kind == BlockKind::Heading && !built.has_attachment[i]
+    };
     let mut end = built.blocks.len();
-    while end > 0 && is_link_block(end - 1, built) {
+    while end > 0 && (is_link_block(end - 1, built) || is_orphan_heading(end - 1, built)) {
         end -= 1;
     }
     let mut start = 0;
@@ -868,6 +879,29 @@ fn trim_link_edges(built: &mut blocks::Built) {
     built.link_share.drain(..start);
     built.has_attachment.drain(..start);
     built.caption_like.drain(..start);
+}
+
+/// Drops paragraphs and list items that are nothing but one headline-long link: a
+/// "read this too" teaser set inside the story. Attachment links, bare addresses and
+/// short links (product buttons, "Buy now") stay.
+fn drop_lone_headline_links(built: &mut blocks::Built, rules: &ContentRules) {
+    let keep: Vec<bool> = built
+        .blocks
+        .iter()
+        .enumerate()
+        .map(|(i, block)| {
+            let lone_link = matches!(block.kind, BlockKind::Paragraph | BlockKind::ListItem)
+                && built.link_share[i] >= rules.knobs.lone_link_min_share
+                && !built.has_attachment[i]
+                && text::Measure::of(&block.text).tokens >= rules.knobs.headline_link_min_tokens
+                && !block.text.contains("://")
+                && !block.text.contains("www.");
+            !lone_link
+        })
+        .collect();
+    if keep.contains(&false) {
+        built.retain_blocks(&keep);
+    }
 }
 
 /// Shortest caption (in characters) that counts as a copy of another.
