@@ -1217,6 +1217,27 @@ mod tests {
     }
 
     #[test]
+    fn lone_widget_labels_go() {
+        let html = page(
+            "<div class=\"slot\"><span>ADVERTISEMENT</span></div>",
+            "<h3>Comments</h3><div>Like this:</div><div>Like Loading...</div>\
+             <span>Image copyright</span><p>Sponsored</p>",
+        );
+        let (text, report) = cleaned(&html);
+        for gone in [
+            "ADVERTISEMENT",
+            "Comments",
+            "Likethis",
+            "LikeLoading",
+            "Imagecopyright",
+            "Sponsored",
+        ] {
+            assert!(!text.contains(gone), "{gone} survived: {report:?}");
+        }
+        assert!(text.contains("县政府召开常务会议"));
+    }
+
+    #[test]
     fn user_rules_extend_the_built_in_ones() {
         let rules = CleanRules::compile(&[
             RuleSource {
