@@ -1238,6 +1238,21 @@ mod tests {
     }
 
     #[test]
+    fn calls_to_action_go() {
+        let html = page(
+            "",
+            "<div class=\"zone-widget-cta-letter\"><h5>A word to our readers</h5>\
+             <p>We do this work every day at no cost to you, but it is far from free to produce.</p></div>\
+             <aside-like class=\"newsletter-signup\">Get the morning briefing, free, every day.</aside-like>",
+        );
+        let (text, report) = cleaned(&html);
+        for gone in ["Awordtoourreaders", "farfromfree", "morningbriefing"] {
+            assert!(!text.contains(gone), "{gone} survived: {report:?}");
+        }
+        assert!(text.contains("县政府召开常务会议"));
+    }
+
+    #[test]
     fn user_rules_extend_the_built_in_ones() {
         let rules = CleanRules::compile(&[
             RuleSource {
