@@ -1169,6 +1169,90 @@ mod tests {
     }
 
     #[test]
+    fn teaser_rails_tag_lists_and_credits_go() {
+        // A "most read" rail whose cards carry their text outside the (empty) links, a
+        // tag list, a bracketed image credit and a caption toggle.
+        let card = |kicker: &str, line: &str| {
+            format!(
+                "<div class=\"rail__item swiper-slide\"><a href=\"/p\"><img src=\"/i.jpg\"></a>\
+                 <h3 class=\"rail__item-headline\">{kicker}</h3><span>{line}</span>\
+                 <a class=\"rail__item-anchor\" href=\"/p\"></a></div>"
+            )
+        };
+        let rail = format!(
+            "<div class=\"rail rail--trending\"><h3>Most read in world news</h3>{}{}{}</div>",
+            card(
+                "TIME TRAVELLER",
+                "Fans say they spotted a singer in an old photograph, again"
+            ),
+            card(
+                "BIG FREEZE",
+                "Snow to hit the north as temperatures drop to minus ten"
+            ),
+            card(
+                "PAY RISE",
+                "Nurses offered new deal after months of talks with unions"
+            )
+        );
+        let html = page(
+            "",
+            &format!(
+                "{rail}<p><strong>Tags <a href=\"/t/1\">county budget</a>, \
+                 <a href=\"/t/2\">farming</a>, <a href=\"/t/3\">flood defence</a></strong></p>\
+                 <div>(Image credit: Example Agency/J. Doe)</div><div>Close</div>"
+            ),
+        );
+        let (text, report) = cleaned(&html);
+        for gone in [
+            "TIMETRAVELLER",
+            "Snowtohit",
+            "Nursesoffered",
+            "countybudget",
+            "ExampleAgency",
+            "Close",
+        ] {
+            assert!(!text.contains(gone), "{gone} survived: {report:?}");
+        }
+        assert!(text.contains("县政府召开常务会议"));
+    }
+
+    #[test]
+    fn lone_widget_labels_go() {
+        let html = page(
+            "<div class=\"slot\"><span>ADVERTISEMENT</span></div>",
+            "<h3>Comments</h3><div>Like this:</div><div>Like Loading...</div>\
+             <span>Image copyright</span><p>Sponsored</p>",
+        );
+        let (text, report) = cleaned(&html);
+        for gone in [
+            "ADVERTISEMENT",
+            "Comments",
+            "Likethis",
+            "LikeLoading",
+            "Imagecopyright",
+            "Sponsored",
+        ] {
+            assert!(!text.contains(gone), "{gone} survived: {report:?}");
+        }
+        assert!(text.contains("县政府召开常务会议"));
+    }
+
+    #[test]
+    fn calls_to_action_go() {
+        let html = page(
+            "",
+            "<div class=\"zone-widget-cta-letter\"><h5>A word to our readers</h5>\
+             <p>We do this work every day at no cost to you, but it is far from free to produce.</p></div>\
+             <aside-like class=\"newsletter-signup\">Get the morning briefing, free, every day.</aside-like>",
+        );
+        let (text, report) = cleaned(&html);
+        for gone in ["Awordtoourreaders", "farfromfree", "morningbriefing"] {
+            assert!(!text.contains(gone), "{gone} survived: {report:?}");
+        }
+        assert!(text.contains("县政府召开常务会议"));
+    }
+
+    #[test]
     fn user_rules_extend_the_built_in_ones() {
         let rules = CleanRules::compile(&[
             RuleSource {

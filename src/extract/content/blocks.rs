@@ -17,8 +17,27 @@ pub struct Built {
     /// Per block: share of its tokens inside links, and whether it links an attachment.
     pub link_share: Vec<f64>,
     pub has_attachment: Vec<bool>,
+    /// Per block: an image caption or credit (by tag or class), not running text.
+    pub caption_like: Vec<bool>,
     pub images: Vec<Image>,
     pub attachments: Vec<Attachment>,
+}
+
+impl Built {
+    /// Keeps the blocks whose entry in `keep` is true (with their per-block facts).
+    pub fn retain_blocks(&mut self, keep: &[bool]) {
+        fn retain<T>(items: &mut Vec<T>, keep: &[bool]) {
+            let mut index = 0;
+            items.retain(|_| {
+                index += 1;
+                keep.get(index - 1).copied().unwrap_or(true)
+            });
+        }
+        retain(&mut self.blocks, keep);
+        retain(&mut self.link_share, keep);
+        retain(&mut self.has_attachment, keep);
+        retain(&mut self.caption_like, keep);
+    }
 }
 
 pub struct Builder<'r> {
@@ -32,6 +51,8 @@ pub struct Builder<'r> {
     kinds: Vec<(NodeId, BlockKind)>,
     /// Open block elements, innermost last.
     block_stack: Vec<NodeId>,
+    /// Open block elements that are captions or credits by class (see `caption_hints`).
+    open_captions: Vec<NodeId>,
     link_depth: u32,
     /// The attachment whose link text is being collected.
     open_attachment: Option<(NodeId, usize, String)>,
@@ -58,6 +79,7 @@ impl<'r> Builder<'r> {
             buf_attachment: false,
             kinds: Vec::new(),
             block_stack: Vec::new(),
+            open_captions: Vec::new(),
             link_depth: 0,
             open_attachment: None,
             pending_caption: None,
@@ -106,6 +128,7 @@ impl<'r> Builder<'r> {
         }
         self.flush(None);
         self.block_stack.clear();
+        self.open_captions.clear();
         self.kinds.clear();
         self.table = None;
         self.link_depth = 0;
@@ -166,6 +189,9 @@ impl<'r> Builder<'r> {
             _ if dom::is_block_tag(name) => {
                 self.flush(None);
                 self.block_stack.push(id);
+                if dom::is_caption_like(el, self.rules) {
+                    self.open_captions.push(id);
+                }
                 let kind = match name {
                     "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => Some(BlockKind::Heading),
                     "li" => Some(BlockKind::ListItem),
@@ -231,6 +257,9 @@ impl<'r> Builder<'r> {
             self.flush_with(None, centered);
             if self.block_stack.last() == Some(&id) {
                 self.block_stack.pop();
+            }
+            if self.open_captions.last() == Some(&id) {
+                self.open_captions.pop();
             }
             self.kinds.retain(|(k, _)| *k != id);
         }
@@ -335,9 +364,11 @@ impl<'r> Builder<'r> {
         } else {
             (f64::from(link_tokens) / f64::from(tokens)).min(1.0)
         };
+        let caption_like = kind == BlockKind::Caption || !self.open_captions.is_empty();
         self.out.blocks.push(Block { kind, text });
         self.out.link_share.push(share);
         self.out.has_attachment.push(has_attachment);
+        self.out.caption_like.push(caption_like);
     }
 }
 

@@ -137,6 +137,21 @@ fn is_excluded(el: &Element, rules: &ContentRules) -> bool {
         })
 }
 
+/// An image caption or credit, by tag (`figcaption`) or by class / id.
+pub fn is_caption_like(el: &Element, rules: &ContentRules) -> bool {
+    if el.name() == "figcaption" {
+        return true;
+    }
+    let hit = |name: &str| {
+        let name = name.to_ascii_lowercase();
+        rules
+            .caption_hints
+            .iter()
+            .any(|h| name.contains(h.as_str()))
+    };
+    el.id().is_some_and(hit) || el.classes().any(hit)
+}
+
 /// A multiplier from the element's tag, class and id: below 1 for furniture.
 pub fn hint_weight(el: &Element, rules: &ContentRules) -> f64 {
     let tag_weight = match el.name() {

@@ -13,6 +13,8 @@
 
 mod blocks;
 mod dom;
+#[cfg(test)]
+mod layout_tests;
 mod score;
 pub mod text;
 
@@ -36,6 +38,8 @@ pub struct ContentRules {
     negative_hints: Vec<String>,
     /// Class / id substrings of regions never part of the article (comment threads).
     excluded_hints: Vec<String>,
+    /// Class / id substrings of image captions and credits.
+    caption_hints: Vec<String>,
     attachment_extensions: Vec<String>,
     attachment_labels: Vec<String>,
     /// Elements that may show the article's headline.
@@ -67,6 +71,8 @@ struct Knobs {
     headline_link_min_tokens: u32,
     #[serde(default = "default_data_cell_max_tokens")]
     data_cell_max_tokens: u32,
+    #[serde(default = "default_lone_link_min_share")]
+    lone_link_min_share: f64,
     title_boost: f64,
     climb_min_growth: f64,
     climb_max_tokens: u32,
@@ -76,6 +82,10 @@ struct Knobs {
 
 fn default_data_cell_max_tokens() -> u32 {
     600
+}
+
+fn default_lone_link_min_share() -> f64 {
+    0.9
 }
 
 #[derive(Debug, Deserialize)]
@@ -97,6 +107,8 @@ struct RawFile {
     title_selector: Option<String>,
     #[serde(default)]
     excluded_hints: Vec<String>,
+    #[serde(default)]
+    caption_hints: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -111,7 +123,7 @@ impl ContentRules {
     pub fn compile(sources: &[RuleSource]) -> Result<Self, RulesError> {
         let mut containers = Vec::new();
         let mut knob_table = toml::Table::new();
-        let mut rules_lists: [Vec<String>; 6] = Default::default();
+        let mut rules_lists: [Vec<String>; 7] = Default::default();
         let mut title_selector: Option<Selector> = None;
         for source in sources.iter().rev() {
             let invalid = |message: String| RulesError::Invalid {
@@ -149,6 +161,7 @@ impl ContentRules {
                 raw.attachment_extensions,
                 raw.attachment_labels,
                 raw.excluded_hints,
+                raw.caption_hints,
             ]) {
                 list.extend(extra);
             }
@@ -160,7 +173,7 @@ impl ContentRules {
                     file: "content.toml".into(),
                     message: format!("[knobs]: {e}"),
                 })?;
-        let [hidden_classes, positive_hints, negative_hints, attachment_extensions, attachment_labels, excluded_hints] =
+        let [hidden_classes, positive_hints, negative_hints, attachment_extensions, attachment_labels, excluded_hints, caption_hints] =
             rules_lists;
         let lower = |v: Vec<String>| v.into_iter().map(|s| s.to_ascii_lowercase()).collect();
         Ok(ContentRules {
@@ -169,6 +182,7 @@ impl ContentRules {
             positive_hints: lower(positive_hints),
             negative_hints: lower(negative_hints),
             excluded_hints: lower(excluded_hints),
+            caption_hints: lower(caption_hints),
             attachment_extensions: lower(attachment_extensions),
             attachment_labels,
             title_selector: title_selector.ok_or_else(|| RulesError::Invalid {
@@ -249,6 +263,8 @@ pub fn extract_body(doc: &Html, base: Option<&Url>, rules: &ContentRules) -> Bod
         }
     }
     let mut built = builder.finish();
+    drop_repeated_captions(&mut built);
+    drop_lone_headline_links(&mut built, rules);
     trim_link_edges(&mut built);
     drop_title_blocks(doc, &mut built.blocks);
     let mut attachments = built.attachments;
@@ -304,6 +320,20 @@ fn final_score(
         1.0
     };
     stat.score * (1.0 - stat.link_density()) * weight * title_weight
+}
+
+/// Like [`final_score`] but from the undamped prose of the whole subtree, so that
+/// elements at the same depth compare fairly however deep their text sits.
+fn deep_value(
+    doc: &Html,
+    analysis: &Analysis,
+    id: NodeId,
+    stat: &Stat,
+    rules: &ContentRules,
+) -> f64 {
+    let mut deep = *stat;
+    deep.score = stat.deep_score;
+    final_score(doc, analysis, id, &deep, rules)
 }
 
 /// The run range of the visible headline: the longest heading-like element whose text
@@ -396,6 +426,29 @@ fn in_repeated_list(doc: &Html, analysis: &Analysis, id: NodeId) -> bool {
     false
 }
 
+/// True when the element is, or directly holds, one of several sibling `<article>`
+/// elements with text: a feed of posts (teasers), not one article.
+fn is_feed_of_articles(doc: &Html, analysis: &Analysis, id: NodeId) -> bool {
+    let Some(node) = doc.tree.get(id) else {
+        return false;
+    };
+    let is_text_article = |n: ego_tree::NodeRef<scraper::Node>| {
+        n.value()
+            .as_element()
+            .is_some_and(|e| e.name() == "article")
+            && analysis
+                .stats
+                .get(&n.id())
+                .is_some_and(|s| s.text.tokens >= 20)
+    };
+    let holds = node.children().filter(|c| is_text_article(*c)).count() >= 3;
+    let is_one = is_text_article(node)
+        && node
+            .parent()
+            .is_some_and(|p| p.children().filter(|c| is_text_article(*c)).count() >= 3);
+    holds || is_one
+}
+
 fn is_ancestor(doc: &Html, ancestor: NodeId, node: NodeId) -> bool {
     let mut current = doc.tree.get(node);
     while let Some(n) = current {
@@ -417,7 +470,10 @@ fn choose(doc: &Html, analysis: &Analysis, rules: &ContentRules) -> Option<Choic
     ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
     // Teasers in a list of posts are not the article (checked for the leaders only).
     for (id, score) in ranked.iter_mut().take(20) {
-        if in_repeated_list(doc, analysis, *id) || is_list_of_posts(doc, analysis, *id) {
+        if in_repeated_list(doc, analysis, *id)
+            || is_list_of_posts(doc, analysis, *id)
+            || is_feed_of_articles(doc, analysis, *id)
+        {
             *score *= rules.knobs.repeated_item_penalty;
         }
     }
@@ -452,6 +508,13 @@ fn choose(doc: &Html, analysis: &Analysis, rules: &ContentRules) -> Option<Choic
             .filter(|(_, s)| *s >= top_score * 0.75)
             .map(|(id, _)| *id)
             .filter(|id| !is_ancestor(doc, *id, top) && !is_ancestor(doc, top, *id))
+            .collect();
+        // A candidate nested in another one (a caption inside its figure) is the same
+        // branch, not a second section.
+        let near: Vec<NodeId> = near
+            .iter()
+            .copied()
+            .filter(|id| !near.iter().any(|o| o != id && is_ancestor(doc, *o, *id)))
             .collect();
         let mut top = top;
         if near.len() >= 2 {
@@ -494,6 +557,9 @@ fn choose(doc: &Html, analysis: &Analysis, rules: &ContentRules) -> Option<Choic
             {
                 continue;
             }
+            if is_feed_of_articles(doc, analysis, el.id()) {
+                continue; // an `<article>` teaser in a feed, or the feed itself
+            }
             if !containers.iter().any(|(id, _)| *id == el.id()) {
                 containers.push((el.id(), container.name.as_str()));
             }
@@ -527,20 +593,32 @@ fn choose(doc: &Html, analysis: &Analysis, rules: &ContentRules) -> Option<Choic
         let tokens = tokens_of(id);
         let inside = nodes.iter().any(|n| is_ancestor(doc, *n, id));
         let around = is_ancestor(doc, id, top);
+        if around && !inside {
+            // A wider container that adds little text and no links confirms the choice
+            // (the page is an article) but does not replace it: what it adds around the
+            // scored prose is the headline, kicker, byline, date line and lead-image
+            // caption, which are not body text.
+            let container_density = analysis.stats.get(&id).map_or(1.0, Stat::link_density);
+            let confirms = f64::from(tokens)
+                <= rules.knobs.container_max_growth * f64::from(chosen_tokens)
+                    + f64::from(rules.knobs.container_slack_tokens)
+                && container_density <= chosen_density + 0.1;
+            tracing::debug!(node = %describe(doc, id), name, confirms, "container around");
+            if confirms {
+                return Some(Choice {
+                    nodes,
+                    container: Some(name.to_string()),
+                });
+            }
+            continue;
+        }
         let take = if inside {
             // A tighter container: it must hold most of the chosen text.
             f64::from(tokens) >= 0.6 * f64::from(chosen_tokens)
-        } else if around {
-            // A wider container: it must not add much besides the chosen text, nor links.
-            let container_density = analysis.stats.get(&id).map_or(1.0, Stat::link_density);
-            f64::from(tokens)
-                <= rules.knobs.container_max_growth * f64::from(chosen_tokens)
-                    + f64::from(rules.knobs.container_slack_tokens)
-                && container_density <= chosen_density + 0.1
         } else {
             deep_of(id) * rules.knobs.container_boost >= chosen_deep
         };
-        tracing::debug!(node = %describe(doc, id), name, inside, around, take, "container");
+        tracing::debug!(node = %describe(doc, id), name, inside, take, "container");
         if take {
             return Some(Choice {
                 nodes: vec![id],
@@ -591,6 +669,7 @@ fn climb_to_split_article(
         // Another branch under the parent must itself hold a good share of prose.
         let strong_branch = parent.children().any(|child| {
             child.id() != current
+                && !is_feed_of_articles(doc, analysis, child.id())
                 && analysis
                     .stats
                     .get(&child.id())
@@ -647,6 +726,24 @@ fn siblings_of(
         return vec![top];
     }
     let threshold = (top_score * rules.knobs.sibling_score_share).max(10.0);
+    let top_el = node.value().as_element();
+    let paragraph_classes: Vec<&str> = node
+        .children()
+        .filter(|c| {
+            analysis
+                .stats
+                .get(&c.id())
+                .is_some_and(|s| s.text.tokens > 0)
+        })
+        .filter_map(|c| c.value().as_element())
+        .filter(|e| matches!(e.name(), "p" | "div"))
+        .flat_map(|e| e.classes())
+        .collect();
+    let top_deep = analysis
+        .stats
+        .get(&top)
+        .map_or(f64::INFINITY, |s| deep_value(doc, analysis, top, s, rules))
+        .max(10.0 / rules.knobs.sibling_score_share);
     let mut out = Vec::new();
     for sibling in parent.children() {
         if sibling.id() == top {
@@ -662,16 +759,74 @@ fn siblings_of(
         if stat.text.tokens == 0 || dom::hint_weight(el, rules) < 1.0 {
             continue;
         }
+        if is_feed_of_articles(doc, analysis, sibling.id()) {
+            continue;
+        }
         let score = final_score(doc, analysis, sibling.id(), stat, rules);
         let density = stat.link_density();
         let prose_paragraph = el.name() == "p"
             && ((stat.text.tokens >= 40 && density < 0.25)
                 || (density == 0.0 && stat.text.punct >= 2));
-        if score >= threshold || prose_paragraph {
+        // One paragraph styled like the chosen block's own paragraphs: the article's
+        // first paragraphs left outside the block (a "read more" fold).
+        let template_paragraph = stat.end_run.saturating_sub(stat.first_run) == 1
+            && density < 0.25
+            && styled_like(sibling, &paragraph_classes)
+            && ElementRef::wrap(sibling).is_some_and(|e| reads_as_sentence(e, rules));
+        // A part of the same template (the article split around an embed): its text may
+        // sit deeper than the damped score sees, so compare the undamped prose.
+        let same_template_part = top_el.is_some_and(|t| same_kind_of_element(t, el))
+            && density < 0.25
+            && deep_value(doc, analysis, sibling.id(), stat, rules)
+                >= top_deep * rules.knobs.sibling_score_share;
+        if score >= threshold || prose_paragraph || same_template_part || template_paragraph {
             out.push(sibling.id());
         }
     }
     out
+}
+
+/// True when the element's text ends a sentence (before closing quotes or brackets) and
+/// it holds no image or caption: a paragraph, not a date line, credit or caption.
+fn reads_as_sentence(el: ElementRef<'_>, rules: &ContentRules) -> bool {
+    let mut last_text = "";
+    for node in el.descendants() {
+        match node.value() {
+            scraper::Node::Element(e) if e.name() == "img" || dom::is_caption_like(e, rules) => {
+                return false;
+            }
+            scraper::Node::Text(t) if !t.trim().is_empty() => last_text = t,
+            _ => {}
+        }
+    }
+    let end = last_text
+        .trim_end()
+        .trim_end_matches([')', ']', '"', '\'', '’', '”', '»', '）']);
+    end.ends_with(['.', '!', '?', '。', '！', '？'])
+}
+
+/// True when the element, or its only child element, is a `p` or `div` carrying one of
+/// `classes`.
+fn styled_like(node: ego_tree::NodeRef<'_, scraper::Node>, classes: &[&str]) -> bool {
+    if classes.is_empty() {
+        return false;
+    }
+    let mut elements = node.children().filter(|c| c.value().is_element());
+    let only_child = match (elements.next(), elements.next()) {
+        (Some(only), None) => Some(only),
+        _ => None,
+    };
+    [Some(node), only_child].into_iter().flatten().any(|n| {
+        n.value().as_element().is_some_and(|e| {
+            matches!(e.name(), "p" | "div") && e.classes().any(|c| classes.contains(&c))
+        })
+    })
+}
+
+/// Same tag and at least one class in common: parts of one template (an article body
+/// split around an embed renders each part in the same wrapper).
+fn same_kind_of_element(a: &scraper::node::Element, b: &scraper::node::Element) -> bool {
+    a.name() == b.name() && a.classes().any(|c| b.classes().any(|d| d == c))
 }
 
 /// Why the page is a list page, when it is one.
@@ -700,12 +855,16 @@ fn list_page_reason(choice: &Choice, analysis: &Analysis, rules: &ContentRules) 
 }
 
 /// Drops leading and trailing blocks that are mostly links (navigation left in the
-/// container), keeping attachment lines.
+/// container), keeping attachment lines, and headings left at the end.
 fn trim_link_edges(built: &mut blocks::Built) {
     let is_link_block =
         |i: usize, built: &blocks::Built| built.link_share[i] > 0.5 && !built.has_attachment[i];
+    // A heading closing the body introduces nothing: its list or rail was removed.
+    let is_orphan_heading = |i: usize, built: &blocks::Built| {
+        built.blocks[i].kind == BlockKind::Heading && !built.has_attachment[i]
+    };
     let mut end = built.blocks.len();
-    while end > 0 && is_link_block(end - 1, built) {
+    while end > 0 && (is_link_block(end - 1, built) || is_orphan_heading(end - 1, built)) {
         end -= 1;
     }
     let mut start = 0;
@@ -715,9 +874,76 @@ fn trim_link_edges(built: &mut blocks::Built) {
     built.blocks.truncate(end);
     built.link_share.truncate(end);
     built.has_attachment.truncate(end);
+    built.caption_like.truncate(end);
     built.blocks.drain(..start);
     built.link_share.drain(..start);
     built.has_attachment.drain(..start);
+    built.caption_like.drain(..start);
+}
+
+/// Drops paragraphs and list items that are nothing but one headline-long link: a
+/// "read this too" teaser set inside the story. Attachment links, bare addresses and
+/// short links (product buttons, "Buy now") stay.
+fn drop_lone_headline_links(built: &mut blocks::Built, rules: &ContentRules) {
+    let keep: Vec<bool> = built
+        .blocks
+        .iter()
+        .enumerate()
+        .map(|(i, block)| {
+            let lone_link = matches!(block.kind, BlockKind::Paragraph | BlockKind::ListItem)
+                && built.link_share[i] >= rules.knobs.lone_link_min_share
+                && !built.has_attachment[i]
+                && text::Measure::of(&block.text).tokens >= rules.knobs.headline_link_min_tokens
+                && !block.text.contains("://")
+                && !block.text.contains("www.");
+            !lone_link
+        })
+        .collect();
+    if keep.contains(&false) {
+        built.retain_blocks(&keep);
+    }
+}
+
+/// Shortest caption (in characters) that counts as a copy of another.
+const REPEAT_MIN_CHARS: usize = 40;
+
+/// Drops captions that repeat an earlier caption: galleries render one caption several
+/// times (full and truncated, in the slide and in an overlay), and some sites give every
+/// photo the same caption. A later caption is a copy when the text the two share from
+/// the start covers most of the shorter one, so "… more" / "less" toggles at the end do
+/// not hide the repetition. Running text is never touched: a paragraph may legitimately
+/// repeat (interview questions, a quote, a source page's own duplication).
+fn drop_repeated_captions(built: &mut blocks::Built) {
+    use std::collections::HashMap;
+    let mut seen: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut keep = vec![true; built.blocks.len()];
+    for (i, block) in built.blocks.iter().enumerate() {
+        let n = block.text.chars().count();
+        if n < REPEAT_MIN_CHARS || !built.caption_like.get(i).copied().unwrap_or(false) {
+            continue;
+        }
+        let key: String = block.text.chars().take(REPEAT_MIN_CHARS).collect();
+        let earlier = seen.entry(key).or_default();
+        let repeated = earlier.iter().any(|&j| {
+            let other = &built.blocks[j].text;
+            let shorter = n.min(other.chars().count());
+            let common = block
+                .text
+                .chars()
+                .zip(other.chars())
+                .take_while(|(a, b)| a == b)
+                .count();
+            common * 5 >= shorter * 4
+        });
+        if repeated {
+            keep[i] = false;
+        } else {
+            earlier.push(i);
+        }
+    }
+    if keep.contains(&false) {
+        built.retain_blocks(&keep);
+    }
 }
 
 /// Titles the page declares (`<title>`, ArticleTitle, og:title), whitespace removed.
