@@ -194,7 +194,8 @@ fn load_corpus(verbose: bool) -> Vec<PageFile> {
 // ---------------------------------------------------------------------------------------
 // stages
 
-const STAGES: [&str; 8] = [
+const STAGES: [&str; 10] = [
+    "screen",
     "decode",
     "parse",
     "spam",
@@ -202,41 +203,46 @@ const STAGES: [&str; 8] = [
     "clean",
     "content",
     "assemble",
+    "free tree",
     "serialise",
 ];
 
 /// Runs the cascade stage by stage on one page, adding each stage's time to `acc`.
-fn timed_cascade(page: &RawPage, extractor: &Extractor, acc: &mut [Duration; 8]) {
+fn timed_cascade(page: &RawPage, extractor: &Extractor, acc: &mut [Duration; 10]) {
     let rules = extractor.rules();
     let mut clock = Instant::now();
-    let mut lap = |acc: &mut [Duration; 8], stage: usize| {
+    let mut lap = |acc: &mut [Duration; 10], stage: usize| {
         let now = Instant::now();
         acc[stage] += now - clock;
         clock = now;
     };
-    let decoded = decode::decode(&page.bytes, page.content_type.as_deref());
+    black_box(gazette::extract::check_input(&page.bytes, extractor.options().max_bytes).ok());
+    black_box(rules.walls.detect(200, &page.bytes));
     lap(acc, 0);
-    let mut doc = scraper::Html::parse_document(&decoded.text);
+    let decoded = decode::decode(&page.bytes, page.content_type.as_deref());
     lap(acc, 1);
+    let mut doc = scraper::Html::parse_document(&decoded.text);
+    lap(acc, 2);
     let base = meta::base_url(&doc, page.address());
     let removed = spam::remove_spam(&mut doc, &decoded.text, base.as_ref(), &rules.spam);
-    lap(acc, 2);
-    let mut page_meta = meta::read(&doc, base.as_ref(), &rules.meta, extractor.options());
     lap(acc, 3);
-    black_box(clean::clean(&mut doc, &rules.clean));
+    let mut page_meta = meta::read(&doc, base.as_ref(), &rules.meta, extractor.options());
     lap(acc, 4);
+    black_box(clean::clean(&mut doc, &rules.clean));
+    lap(acc, 5);
     let body = content::extract_body(&doc, base.as_ref(), &rules.content);
     black_box(spam::is_spam_page(&removed, &page_meta, &rules.spam));
-    lap(acc, 5);
+    lap(acc, 6);
     if let content::BodyOutcome::Body(mut body) = body {
         meta::complete(&mut page_meta, &mut body, &rules.meta);
         let text = body.text();
         black_box(gazette::extract::hex_sha256(text.as_bytes()));
         black_box(decoded.info());
     }
-    lap(acc, 6);
+    lap(acc, 7);
     drop(doc);
     black_box(page_meta);
+    lap(acc, 8);
 }
 
 fn stages(pages: &[PageFile], extractor: &Extractor) {
@@ -248,7 +254,7 @@ fn stages(pages: &[PageFile], extractor: &Extractor) {
     // Serialisation is timed on the outcome the real pipeline produces.
     let outcomes: Vec<Option<Outcome>> = inputs.iter().map(|p| extractor.process(p).ok()).collect();
     let bytes: usize = inputs.iter().map(|p| p.bytes.len()).sum();
-    let mut acc = [Duration::ZERO; 8];
+    let mut acc = [Duration::ZERO; 10];
     let mut whole = Duration::ZERO;
     let mut rounds = 0;
     let started = Instant::now();
@@ -259,7 +265,7 @@ fn stages(pages: &[PageFile], extractor: &Extractor) {
             if let Some(outcome) = outcome {
                 let t = Instant::now();
                 black_box(serde_json::to_vec(outcome).ok());
-                acc[7] += t.elapsed();
+                acc[9] += t.elapsed();
             }
         }
         let t = Instant::now();
@@ -533,7 +539,7 @@ fn big_pages(extractor: &Extractor) {
             }
         }
         times.sort();
-        let mut acc = [Duration::ZERO; 8];
+        let mut acc = [Duration::ZERO; 10];
         timed_cascade(&page, extractor, &mut acc);
         let breakdown: Vec<String> = STAGES[..7]
             .iter()

@@ -100,8 +100,17 @@ pub fn decode_with_override(
     }
     let declared = declared_encoding(bytes, content_type);
 
-    let utf8_valid = Encoding::utf8_valid_up_to(bytes) == bytes.len();
+    // Validated once: valid UTF-8 is then copied, not validated again by the decoder.
+    let valid_utf8 = std::str::from_utf8(bytes).ok();
+    let utf8_valid = valid_utf8.is_some();
     let ascii_only = utf8_valid && bytes.is_ascii();
+    let as_utf8 = || match valid_utf8 {
+        Some(text) => Counted {
+            text: text.to_owned(),
+            errors: 0,
+        },
+        None => decode_counting(UTF_8, bytes),
+    };
 
     match declared {
         // UTF-16 without a BOM can only come from the HTTP header; the bytes would look
@@ -109,25 +118,22 @@ pub fn decode_with_override(
         Some((encoding, from)) if encoding == UTF_16LE || encoding == UTF_16BE => {
             finish(decode_counting(encoding, bytes), encoding, from, false)
         }
-        Some((encoding, from)) if ascii_only || (utf8_valid && encoding == UTF_8) => {
+        Some((encoding, from)) if utf8_valid && encoding == UTF_8 => {
+            finish(as_utf8(), encoding, from, false)
+        }
+        Some((encoding, from)) if ascii_only => {
             finish(decode_counting(encoding, bytes), encoding, from, false)
         }
         // Valid UTF-8 with non-ASCII text is never an accident of GBK or Big5 bytes:
         // their lead/trail byte ranges break UTF-8 within a character or two.
-        Some((_, from)) if utf8_valid => finish(decode_counting(UTF_8, bytes), UTF_8, from, true),
+        Some((_, from)) if utf8_valid => finish(as_utf8(), UTF_8, from, true),
         Some((encoding, from)) => decode_declared(bytes, encoding, from),
-        None if ascii_only && !bytes.contains(&0x1b) => finish(
-            decode_counting(UTF_8, bytes),
-            UTF_8,
-            EncodingSource::Default,
-            false,
-        ),
-        None if utf8_valid && !bytes.contains(&0x1b) => finish(
-            decode_counting(UTF_8, bytes),
-            UTF_8,
-            EncodingSource::Sniffed,
-            false,
-        ),
+        None if ascii_only && !bytes.contains(&0x1b) => {
+            finish(as_utf8(), UTF_8, EncodingSource::Default, false)
+        }
+        None if utf8_valid && !bytes.contains(&0x1b) => {
+            finish(as_utf8(), UTF_8, EncodingSource::Sniffed, false)
+        }
         None => decode_sniffed(bytes),
     }
 }
@@ -366,8 +372,7 @@ fn utf8_stats(bytes: &[u8]) -> Utf8Stats {
 /// conversion (it stands for nothing). Tab, LF and CR stay; form feed and vertical tab
 /// become spaces so that words they separate stay apart.
 fn strip_control_characters(text: &mut String) {
-    let is_control = |b: u8| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r');
-    if !text.bytes().any(is_control) && !text.contains('\u{fffd}') {
+    if !has_control_or_replacement(text.as_bytes()) {
         return;
     }
     *text = text
@@ -380,6 +385,40 @@ fn strip_control_characters(text: &mut String) {
             c => Some(c),
         })
         .collect();
+}
+
+/// A C0 control that [`strip_control_characters`] removes or replaces.
+fn is_stripped_control(b: u8) -> bool {
+    b < 0x20 && b != b'\t' && b != b'\n' && b != b'\r'
+}
+
+/// Whether the text holds a stripped control or U+FFFD (`EF BF BD`): one pass over the
+/// bytes in blocks whose test has no branch per byte (the compiler vectorises it), as
+/// this runs on every page and almost never finds anything.
+fn has_control_or_replacement(bytes: &[u8]) -> bool {
+    const BLOCK: usize = 256;
+    let n = bytes.len();
+    if n < 3 {
+        return bytes.iter().any(|&b| is_stripped_control(b));
+    }
+    // Byte i, i+1 and i+2 side by side, for every i that can start a replacement char.
+    let (first, second, third) = (&bytes[..n - 2], &bytes[1..n - 1], &bytes[2..]);
+    let mut start = 0;
+    while start < first.len() {
+        let end = (start + BLOCK).min(first.len());
+        let found = first[start..end]
+            .iter()
+            .zip(&second[start..end])
+            .zip(&third[start..end])
+            .fold(false, |found, ((&a, &b), &c)| {
+                found | is_stripped_control(a) | ((a == 0xef) & (b == 0xbf) & (c == 0xbd))
+            });
+        if found {
+            return true;
+        }
+        start = end;
+    }
+    bytes[n - 2..].iter().any(|&b| is_stripped_control(b))
 }
 
 /// Names the file type when the bytes are clearly not text (PDF, image, archive ...).
@@ -572,6 +611,41 @@ mod tests {
         assert_eq!(d.text, "<p>abc\td e\r\n</p>");
         let d = decode("<p>x\u{fffd}y</p>".as_bytes(), None);
         assert_eq!(d.text, "<p>xy</p>");
+    }
+
+    #[test]
+    fn control_and_replacement_detection_matches_the_character_test() {
+        let samples = [
+            "",
+            "a",
+            "\0",
+            "ab\u{b}",
+            "plain text, 中文，标点。\t\r\n",
+            "\u{fffd}",
+            "x\u{fffd}",
+            "\u{fffc}\u{fffe}\u{ffef}",
+        ];
+        let reference = |t: &str| {
+            t.chars()
+                .any(|c| c == '\u{fffd}' || ((c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r')))
+        };
+        for sample in samples {
+            for pad in [0, 1, 2, 255, 256, 257, 600] {
+                for at_end in [false, true] {
+                    let filler = "中".repeat(pad);
+                    let text = if at_end {
+                        format!("{filler}{sample}")
+                    } else {
+                        format!("{sample}{filler}")
+                    };
+                    assert_eq!(
+                        has_control_or_replacement(text.as_bytes()),
+                        reference(&text),
+                        "{text:?}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

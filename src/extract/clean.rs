@@ -15,14 +15,17 @@
 //! overflow the stack.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasher;
 
+use aho_corasick::AhoCorasick;
 use ego_tree::iter::Edge;
 use ego_tree::{NodeId, NodeRef};
-use regex::Regex;
+use regex::{Regex, RegexSet};
 use scraper::node::Element;
 use scraper::{Html, Node};
 use serde::Deserialize;
 
+use crate::extract::nodes::{class_names, id_of, slot, FastMap, FastSet, NodeSet};
 use crate::rules::{RuleSource, RulesError};
 
 /// Compiled `config/rules/clean.toml`.
@@ -30,9 +33,15 @@ use crate::rules::{RuleSource, RulesError};
 pub struct CleanRules {
     settings: Settings,
     tag_rules: Vec<TagRule>,
+    /// Tag name → the tag rules naming it, in rule order (one lookup per element).
+    tag_rules_by_name: FastMap<String, Vec<usize>>,
     attr_rules: Vec<AttrRule>,
+    /// Every attr rule's pattern in rule order: one pass per class or id token tells
+    /// which rules it matches.
+    attr_patterns: RegexSet,
     text_rules: Vec<TextRule>,
-    hidden_classes: HashSet<String>,
+    text_prefilter: TextPrefilter,
+    hidden_classes: FastSet<String>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -80,6 +89,29 @@ struct TextRule {
     min_link_share: f64,
     min_distinct: usize,
     prose_ok: bool,
+}
+
+/// What a text must hold for a text rule to match it, read from the rule's pattern:
+/// every match starts with one of the pattern's literal prefixes. Nearly every text
+/// fails this for nearly every rule, which then needs no regex search.
+#[derive(Debug)]
+enum TextNeed {
+    /// Anchored at the start: the text begins with one of these characters.
+    FirstChar(Vec<char>),
+    /// The text contains one of the rule's prefixes (found by `TextPrefilter::prefixes`).
+    Prefix,
+    /// Nothing known: the regex decides alone.
+    Unknown,
+}
+
+/// The [`TextNeed`] of every text rule, and one automaton for all `Prefix` needs, so
+/// that one pass over a text tells which rules can match it.
+#[derive(Debug, Default)]
+struct TextPrefilter {
+    needs: Vec<TextNeed>,
+    prefixes: Option<AhoCorasick>,
+    /// Automaton pattern → its rule.
+    prefix_rule: Vec<usize>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -232,6 +264,25 @@ impl CleanRules {
                 });
             }
         }
+        for (index, rule) in rules.tag_rules.iter().enumerate() {
+            for tag in &rule.tags {
+                rules
+                    .tag_rules_by_name
+                    .entry(tag.clone())
+                    .or_default()
+                    .push(index);
+            }
+        }
+        rules.attr_patterns = RegexSet::new(rules.attr_rules.iter().map(|r| r.pattern.as_str()))
+            .map_err(|e| {
+                invalid(
+                    "clean.toml",
+                    format!("the [[attrs]] patterns together: {e}"),
+                )
+            })?;
+
+        rules.text_prefilter = TextPrefilter::compile(&rules.text_rules)
+            .map_err(|e| invalid("clean.toml", format!("the [[texts]] prefixes: {e}")))?;
         Ok(rules)
     }
 }
@@ -273,6 +324,7 @@ pub fn clean(doc: &mut Html, rules: &CleanRules) -> CleanReport {
         total_chars: stats.total.text as usize,
         ..CleanReport::default()
     };
+    let mut scratch = JudgeScratch::default();
     let mut texts = TextCache::default();
     let mut doomed: Vec<NodeId> = Vec::new();
     let mut stack: Vec<(NodeRef<Node>, bool)> = vec![(doc.tree.root(), false)];
@@ -280,7 +332,15 @@ pub fn clean(doc: &mut Html, rules: &CleanRules) -> CleanReport {
         let verdict = match node.value() {
             Node::Comment(_) => Some("comments"),
             Node::ProcessingInstruction(_) => Some("processing_instructions"),
-            Node::Element(el) => judge_element(node, el, in_article, rules, &stats, &mut texts),
+            Node::Element(el) => judge_element(
+                node,
+                el,
+                in_article,
+                rules,
+                &stats,
+                &mut scratch,
+                &mut texts,
+            ),
             _ => None,
         };
         if let Some(rule) = verdict {
@@ -288,9 +348,11 @@ pub fn clean(doc: &mut Html, rules: &CleanRules) -> CleanReport {
             let chars = stats.get(node.id()).text as usize;
             report.removed_chars += chars;
             if chars > 0 {
-                report
-                    .samples
-                    .push((rule.to_string(), compact_text(node, 80)));
+                let sample = match stats.compact_text_of(node.id()) {
+                    Some(text) => first_chars(text, 80).to_string(),
+                    None => compact_text(node, 80),
+                };
+                report.samples.push((rule.to_string(), sample));
             }
             doomed.push(node.id());
             continue;
@@ -301,8 +363,7 @@ pub fn clean(doc: &mut Html, rules: &CleanRules) -> CleanReport {
                 .as_element()
                 .is_some_and(|el| matches!(el.name(), "article" | "main"));
         // Reverse so children are visited in document order.
-        let children: Vec<_> = node.children().collect();
-        for child in children.into_iter().rev() {
+        for child in node.children().rev() {
             stack.push((child, inside));
         }
     }
@@ -314,13 +375,141 @@ pub fn clean(doc: &mut Html, rules: &CleanRules) -> CleanReport {
     report
 }
 
+/// The first `n` characters of `text`.
+fn first_chars(text: &str, n: usize) -> &str {
+    match text.char_indices().nth(n) {
+        Some((end, _)) => &text[..end],
+        None => text,
+    }
+}
+
+/// What [`judge_element`] keeps between elements of one page: class names and texts
+/// repeat (a chain of wrappers around one link has one text), so each token and each
+/// text is matched against a rule at most once.
+#[derive(Default)]
+struct JudgeScratch<'doc> {
+    /// Class / id token → offset in `attr_bits` of the attr rules it matches.
+    attr_matches_by_token: FastMap<&'doc str, usize>,
+    /// Per attr rule: does some token of the current element match it.
+    attr_hits: RuleBits,
+    /// Text (by address and length) → offset in `text_bits` of its rule bits. Rules are
+    /// tried one by one, after the prefilter: a `RegexSet` of all of them overflows the
+    /// lazy DFA and falls back to a slow engine.
+    text_results: FastMap<(usize, usize), usize>,
+    attr_bits: Vec<u64>,
+    text_bits: Vec<u64>,
+}
+
+/// One bit per rule.
+#[derive(Default)]
+struct RuleBits(Vec<u64>);
+
+fn words_for(rules: usize) -> usize {
+    rules.div_ceil(64)
+}
+
+impl RuleBits {
+    fn clear(&mut self, rules: usize) {
+        self.0.clear();
+        self.0.resize(words_for(rules), 0);
+    }
+
+    fn get(&self, rule: usize) -> bool {
+        self.0
+            .get(rule / 64)
+            .is_some_and(|w| w & (1 << (rule % 64)) != 0)
+    }
+}
+
+impl<'doc> JudgeScratch<'doc> {
+    /// Which attr rules some class or id token of `el` matches (tokens are matched
+    /// lower-cased, as the rules are written).
+    fn attr_hits(&mut self, el: &'doc Element, patterns: &RegexSet) -> &RuleBits {
+        let words = words_for(patterns.len());
+        self.attr_hits.clear(patterns.len());
+        for token in id_of(el).into_iter().chain(class_names(el)) {
+            let at = match self.attr_matches_by_token.get(token) {
+                Some(&at) => at,
+                None => {
+                    let at = self.attr_bits.len();
+                    self.attr_bits.resize(at + words, 0);
+                    for rule in patterns.matches(&token.to_ascii_lowercase()).iter() {
+                        self.attr_bits[at + rule / 64] |= 1 << (rule % 64);
+                    }
+                    self.attr_matches_by_token.insert(token, at);
+                    at
+                }
+            };
+            for (hit, bits) in self
+                .attr_hits
+                .0
+                .iter_mut()
+                .zip(&self.attr_bits[at..at + words])
+            {
+                *hit |= bits;
+            }
+        }
+        &self.attr_hits
+    }
+
+    /// Where the rule bits of `text` start in `text_bits`: per text, (rules that can
+    /// match, rules tried, rules matched), one bit per rule each.
+    fn text_slot(&mut self, rules: &CleanRules, text: &str) -> usize {
+        let key = (text.as_ptr() as usize, text.len());
+        if let Some(&at) = self.text_results.get(&key) {
+            return at;
+        }
+        let words = words_for(rules.text_rules.len());
+        let at = self.text_bits.len();
+        self.text_bits.resize(at + 3 * words, 0);
+        rules
+            .text_prefilter
+            .candidates(text, &mut self.text_bits[at..at + words]);
+        self.text_results.insert(key, at);
+        at
+    }
+
+    /// Whether the prefilter lets text rule `rule` through for the text at `at`.
+    fn text_rule_candidate(&self, at: usize, rule: usize) -> bool {
+        self.text_bits
+            .get(at + rule / 64)
+            .is_some_and(|w| w & (1 << (rule % 64)) != 0)
+    }
+
+    /// Whether text rule `rule` matches `text` (whose bits start at `at`), remembered.
+    fn text_rule_matches(
+        &mut self,
+        rules: &CleanRules,
+        at: usize,
+        rule: usize,
+        text: &str,
+    ) -> bool {
+        let words = words_for(rules.text_rules.len());
+        let (word, bit) = (rule / 64, 1u64 << (rule % 64));
+        let (candidate, tried, matched) = (at + word, at + words + word, at + 2 * words + word);
+        if self.text_bits[candidate] & bit == 0 {
+            return false;
+        }
+        if self.text_bits[tried] & bit == 0 {
+            self.text_bits[tried] |= bit;
+            let r = &rules.text_rules[rule];
+            if distinct_matches(&r.pattern, text, r.min_distinct) {
+                self.text_bits[matched] |= bit;
+            }
+        }
+        self.text_bits[matched] & bit != 0
+    }
+}
+
 /// The first rule that removes this element, if any.
-fn judge_element<'r>(
-    node: NodeRef<Node>,
-    el: &Element,
+#[inline(never)]
+fn judge_element<'r, 'doc>(
+    node: NodeRef<'doc, Node>,
+    el: &'doc Element,
     in_article: bool,
     rules: &'r CleanRules,
-    stats: &DomStats,
+    stats: &'doc DomStats,
+    scratch: &mut JudgeScratch<'doc>,
     texts: &mut TextCache,
 ) -> Option<&'r str> {
     let name = el.name();
@@ -333,46 +522,42 @@ fn judge_element<'r>(
         !stats.protected.contains(&node.id())
             && stats.removable(s, settings.guard_text_share, settings.guard_prose_share)
     };
-    for rule in &rules.tag_rules {
-        if rule.tags.contains(name) {
-            if rule.outside_article && in_article {
-                continue;
-            }
-            if !rule.guarded || guarded_ok() {
-                return Some(rule.name.as_str());
-            }
+    for &index in rules.tag_rules_by_name.get(name).into_iter().flatten() {
+        let rule = &rules.tag_rules[index];
+        if rule.outside_article && in_article {
+            continue;
+        }
+        if !rule.guarded || guarded_ok() {
+            return Some(rule.name.as_str());
         }
     }
     if name == "title" || name == "meta" {
         return None;
     }
+    let attrs = HidingAttrs::of(el);
     // A hidden element that holds the page's main prose is an article revealed by a
     // script (or a tab), not boilerplate.
-    if hidden_reason(el, &rules.hidden_classes).is_some()
+    if attrs.hidden_reason(el, &rules.hidden_classes).is_some()
         && !stats.protected.contains(&node.id())
         && stats.removable(s, 1.0, settings.hidden_guard_prose_share)
     {
         return Some("hidden");
     }
-    if el
-        .attr("aria-hidden")
+    if attrs
+        .aria_hidden
         .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
         && s.prose == 0
     {
         return Some("aria_hidden");
     }
-    if !rules.attr_rules.is_empty() && guarded_ok() {
-        let id = el.id().map(|i| i.to_ascii_lowercase());
-        let classes: Vec<String> = el.classes().map(|c| c.to_ascii_lowercase()).collect();
-        for rule in &rules.attr_rules {
+    let has_tokens = id_of(el).is_some() || class_names(el).next().is_some();
+    if !rules.attr_rules.is_empty() && has_tokens && guarded_ok() {
+        let hits = scratch.attr_hits(el, &rules.attr_patterns);
+        for (index, rule) in rules.attr_rules.iter().enumerate() {
             if rule.min_link_share > 0.0 && (s.link as f64) < rule.min_link_share * s.text as f64 {
                 continue;
             }
-            let hit = id
-                .iter()
-                .chain(classes.iter())
-                .any(|token| rule.pattern.is_match(token));
-            if hit {
+            if hits.get(index) {
                 return Some(rule.name.as_str());
             }
         }
@@ -380,32 +565,125 @@ fn judge_element<'r>(
     if s.text == 0 || s.text as usize > settings.text_rule_max_chars {
         return None;
     }
-    let mut text: Option<&str> = None;
-    for rule in &rules.text_rules {
+    let applies = |rule: &TextRule| {
         // Prose may ride along in a footer, but a block that is mostly prose is content.
-        if s.text as usize > rule.max_chars
+        let excluded = s.text as usize > rule.max_chars
             || s.prose as usize > rule.max_prose_chars
             || (s.prose * 2 > s.text && !rule.prose_ok)
-            || (s.prose > 0 && !guarded_ok())
-        {
+            || (s.prose > 0 && !guarded_ok());
+        let few_links =
+            rule.min_link_share > 0.0 && (s.link as f64) < rule.min_link_share * s.text as f64;
+        !excluded && !few_links
+    };
+    // The text is read only when some rule applies to the element; then only the rules
+    // the text can match (few, by the prefilter) are tried, in order.
+    let first = rules.text_rules.iter().position(applies)?;
+    let text = texts.get(node, stats);
+    let at = scratch.text_slot(rules, text);
+    for (index, rule) in rules.text_rules.iter().enumerate().skip(first) {
+        if !scratch.text_rule_candidate(at, index) || !applies(rule) {
             continue;
         }
-        if rule.min_link_share > 0.0 && (s.link as f64) < rule.min_link_share * s.text as f64 {
-            continue;
-        }
-        let t = match text {
-            Some(t) => t,
-            None => {
-                let t = texts.get(node, stats);
-                text = Some(t);
-                t
-            }
-        };
-        if distinct_matches(&rule.pattern, t, rule.min_distinct) {
+        if scratch.text_rule_matches(rules, at, index, text) {
             return Some(rule.name.as_str());
         }
     }
     None
+}
+
+impl TextPrefilter {
+    fn compile(rules: &[TextRule]) -> Result<Self, aho_corasick::BuildError> {
+        let mut filter = TextPrefilter::default();
+        let mut literals: Vec<Vec<u8>> = Vec::new();
+        for (index, rule) in rules.iter().enumerate() {
+            let need = match literal_prefixes(rule.pattern.as_str()) {
+                Some((true, prefixes)) => {
+                    first_chars_of(&prefixes).map_or(TextNeed::Unknown, TextNeed::FirstChar)
+                }
+                Some((false, prefixes)) => {
+                    for prefix in prefixes {
+                        literals.push(prefix);
+                        filter.prefix_rule.push(index);
+                    }
+                    TextNeed::Prefix
+                }
+                None => TextNeed::Unknown,
+            };
+            filter.needs.push(need);
+        }
+        if !literals.is_empty() {
+            // A DFA: every text is scanned whole (overlapping), so speed per byte counts.
+            filter.prefixes = Some(
+                AhoCorasick::builder()
+                    .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+                    .build(&literals)?,
+            );
+        }
+        Ok(filter)
+    }
+
+    /// Sets the bit of every rule that can match `text` (`candidates` is zeroed, one
+    /// bit per rule).
+    fn candidates(&self, text: &str, candidates: &mut [u64]) {
+        let first = text.chars().next();
+        let mut set = |rule: usize| {
+            if let Some(word) = candidates.get_mut(rule / 64) {
+                *word |= 1 << (rule % 64);
+            }
+        };
+        for (rule, need) in self.needs.iter().enumerate() {
+            match need {
+                TextNeed::FirstChar(chars) if first.is_some_and(|c| chars.contains(&c)) => {
+                    set(rule)
+                }
+                TextNeed::Unknown => set(rule),
+                _ => {}
+            }
+        }
+        if let Some(prefixes) = &self.prefixes {
+            for found in prefixes.find_overlapping_iter(text) {
+                if let Some(&rule) = self.prefix_rule.get(found.pattern().as_usize()) {
+                    set(rule);
+                }
+            }
+        }
+    }
+}
+
+/// The literal prefixes of `pattern` (every match starts with one of them) and whether
+/// it is anchored at the start of the text; `None` when not known or when some prefix
+/// is empty (any text could match).
+fn literal_prefixes(pattern: &str) -> Option<(bool, Vec<Vec<u8>>)> {
+    use regex_syntax::hir::literal::Extractor;
+    use regex_syntax::hir::Look;
+    let hir = regex_syntax::Parser::new().parse(pattern).ok()?;
+    let anchored = hir.properties().look_set_prefix().contains(Look::Start);
+    let prefixes = Extractor::new().extract(&hir);
+    let mut out = Vec::new();
+    for literal in prefixes.literals()? {
+        if literal.as_bytes().is_empty() {
+            return None;
+        }
+        out.push(literal.as_bytes().to_vec());
+    }
+    Some((anchored, out))
+}
+
+/// The distinct first characters of `prefixes` (`None` if one does not start with a
+/// whole character).
+fn first_chars_of(prefixes: &[Vec<u8>]) -> Option<Vec<char>> {
+    let mut chars = Vec::new();
+    for prefix in prefixes {
+        let valid = match std::str::from_utf8(prefix) {
+            Ok(text) => text,
+            Err(e) => std::str::from_utf8(&prefix[..e.valid_up_to()]).ok()?,
+        };
+        let first = valid.chars().next()?;
+        if !chars.contains(&first) {
+            chars.push(first);
+        }
+    }
+    Some(chars)
 }
 
 fn distinct_matches(pattern: &Regex, text: &str, min: usize) -> bool {
@@ -424,34 +702,69 @@ fn distinct_matches(pattern: &Regex, text: &str, min: usize) -> bool {
     false
 }
 
-/// Why an element is not shown, judged from its own attributes.
-pub(crate) fn hidden_reason(
-    el: &Element,
-    hidden_classes: &HashSet<String>,
-) -> Option<&'static str> {
-    if el.attr("hidden").is_some() {
-        return Some("hidden attribute");
-    }
-    if el.name() == "input"
-        && el
-            .attr("type")
-            .is_some_and(|t| t.eq_ignore_ascii_case("hidden"))
-    {
-        return Some("hidden input");
-    }
-    if let Some(style) = el.attr("style") {
-        if let Some(why) = hidden_style(style) {
-            return Some(why);
+/// The attributes that can hide an element, read in one pass over its attributes.
+#[derive(Default)]
+struct HidingAttrs<'a> {
+    hidden: bool,
+    input_type: Option<&'a str>,
+    style: Option<&'a str>,
+    aria_hidden: Option<&'a str>,
+}
+
+impl<'a> HidingAttrs<'a> {
+    fn of(el: &'a Element) -> Self {
+        let mut found = HidingAttrs::default();
+        for (name, value) in el.attrs.iter() {
+            if !name.ns.is_empty() {
+                continue;
+            }
+            match &*name.local {
+                "hidden" => found.hidden = true,
+                "type" => found.input_type = Some(value),
+                "style" => found.style = Some(value),
+                "aria-hidden" => found.aria_hidden = Some(value),
+                _ => {}
+            }
         }
+        found
     }
-    if !hidden_classes.is_empty()
-        && el
-            .classes()
-            .any(|c| hidden_classes.contains(c.to_ascii_lowercase().as_str()))
-    {
-        return Some("hiding class");
+
+    fn hidden_reason<S: BuildHasher>(
+        &self,
+        el: &Element,
+        hidden_classes: &HashSet<String, S>,
+    ) -> Option<&'static str> {
+        if self.hidden {
+            return Some("hidden attribute");
+        }
+        if el.name() == "input"
+            && self
+                .input_type
+                .is_some_and(|t| t.eq_ignore_ascii_case("hidden"))
+        {
+            return Some("hidden input");
+        }
+        if let Some(style) = self.style {
+            if let Some(why) = hidden_style(style) {
+                return Some(why);
+            }
+        }
+        if !hidden_classes.is_empty()
+            && class_names(el).any(|c| contains_lowercased(hidden_classes, c))
+        {
+            return Some("hiding class");
+        }
+        None
     }
-    None
+}
+
+/// `set.contains(token.to_ascii_lowercase())`, without allocating for lower-case tokens.
+fn contains_lowercased<S: BuildHasher>(set: &HashSet<String, S>, token: &str) -> bool {
+    if token.bytes().any(|b| b.is_ascii_uppercase()) {
+        set.contains(token.to_ascii_lowercase().as_str())
+    } else {
+        set.contains(token)
+    }
 }
 
 /// The properties [`hidden_style`] reads (lower case).
@@ -492,33 +805,28 @@ pub(crate) fn hidden_style(style: &str) -> Option<&'static str> {
         // Only the properties matched below can hide an element: skip the others before
         // the value is normalised (four allocations), as this runs on every declaration
         // of every inline style and style sheet (profile: docs/performance.md).
-        if !HIDING_PROPERTIES
+        let Some(prop) = HIDING_PROPERTIES
             .iter()
-            .any(|p| prop.eq_ignore_ascii_case(p))
-        {
+            .find(|p| prop.eq_ignore_ascii_case(p))
+        else {
             continue;
-        }
-        let prop = prop.to_ascii_lowercase();
-        let value: String = value
-            .to_ascii_lowercase()
-            .replace("!important", "")
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ");
-        match prop.as_str() {
+        };
+        let value = normalized_style_value(value);
+        let value = value.as_ref();
+        match *prop {
             "display" if value == "none" => return Some("display:none"),
             "visibility" if value == "hidden" || value == "collapse" => {
                 return Some("visibility:hidden")
             }
-            "font-size" if is_zero_length(&value) => return Some("font-size:0"),
+            "font-size" if is_zero_length(value) => return Some("font-size:0"),
             "opacity" if value.parse::<f64>().is_ok_and(|o| o <= 0.01) => return Some("opacity:0"),
             "position" if value == "absolute" || value == "fixed" => position_out = true,
-            "left" | "top" | "right" | "margin-left" | "margin-top" if far_negative(&value) => {
+            "left" | "top" | "right" | "margin-left" | "margin-top" if far_negative(value) => {
                 offscreen = true
             }
-            "text-indent" if far_negative(&value) => return Some("text-indent off-screen"),
-            "height" | "max-height" if is_zero_length(&value) => zero_height = true,
-            "width" | "max-width" if is_zero_length(&value) => zero_width = true,
+            "text-indent" if far_negative(value) => return Some("text-indent off-screen"),
+            "height" | "max-height" if is_zero_length(value) => zero_height = true,
+            "width" | "max-width" if is_zero_length(value) => zero_width = true,
             "overflow" | "overflow-y" | "overflow-x" if value == "hidden" => overflow_hidden = true,
             "clip" if value.replace(' ', "").starts_with("rect(0") => {
                 offscreen = offscreen || position_out
@@ -535,11 +843,34 @@ pub(crate) fn hidden_style(style: &str) -> Option<&'static str> {
     None
 }
 
+/// A declaration value lower-cased, `!important` removed and white space collapsed to
+/// single spaces; borrowed when it already is so (most values: `none`, `0`, `100px`),
+/// as style sheets have thousands of declarations (spam reads every `<style>`).
+fn normalized_style_value(value: &str) -> std::borrow::Cow<'_, str> {
+    let trimmed = value.trim();
+    let plain = trimmed
+        .bytes()
+        .all(|b| b.is_ascii() && !b.is_ascii_uppercase() && !matches!(b, b'!' | b'\t'..=b'\r'))
+        && !trimmed.contains("  ");
+    if plain {
+        return std::borrow::Cow::Borrowed(trimmed);
+    }
+    std::borrow::Cow::Owned(
+        value
+            .to_ascii_lowercase()
+            .replace("!important", "")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" "),
+    )
+}
+
 fn is_zero_length(value: &str) -> bool {
-    let number: String = value
-        .chars()
-        .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == '-')
-        .collect();
+    // The number's characters are ASCII: a byte prefix.
+    let number = &value[..value
+        .bytes()
+        .take_while(|b| b.is_ascii_digit() || *b == b'.' || *b == b'-')
+        .count()];
     let unit = &value[number.len()..];
     !number.is_empty()
         && number.parse::<f64>().is_ok_and(|n| n.abs() < 0.5)
@@ -555,10 +886,10 @@ fn far_negative(value: &str) -> bool {
     let Some(rest) = v.strip_prefix('-') else {
         return false;
     };
-    let number: String = rest
-        .chars()
-        .take_while(|c| c.is_ascii_digit() || *c == '.')
-        .collect();
+    let number = &rest[..rest
+        .bytes()
+        .take_while(|b| b.is_ascii_digit() || *b == b'.')
+        .count()];
     let Ok(n) = number.parse::<f64>() else {
         return false;
     };
@@ -592,11 +923,17 @@ pub(crate) struct NodeStats {
 /// [`NodeStats`] for every node, measured once before anything is removed.
 #[derive(Debug, Default)]
 pub(crate) struct DomStats {
-    map: HashMap<NodeId, NodeStats>,
+    /// By arena slot; nodes outside the measured subtree keep the zero default.
+    figures: Vec<NodeStats>,
+    /// The visible text of the measured subtree with every blank removed, and per arena
+    /// slot the byte range of each node's part of it: a node's compacted text is a slice,
+    /// not a string built per node.
+    compact: String,
+    spans: Vec<(usize, usize)>,
     pub total: NodeStats,
     /// The element holding the most prose (paragraphs credited to their container) and
     /// all its ancestors: the likely article, never removed by a guarded rule.
-    pub protected: HashSet<NodeId>,
+    pub protected: NodeSet,
 }
 
 /// Elements that make a paragraph of their own; their parent is the text's container.
@@ -663,12 +1000,18 @@ impl DomStats {
         Self::measure_from(doc.tree.root(), prose_min_chars)
     }
 
+    #[inline(never)]
     pub fn measure_from(root: NodeRef<Node>, prose_min_chars: usize) -> DomStats {
-        let mut map = HashMap::new();
-        let mut stack: Vec<(NodeId, NodeStats)> = Vec::new();
+        let tree = root.tree();
+        let mut figures = vec![NodeStats::default(); tree.nodes().len()];
+        let mut spans = vec![(0, 0); figures.len()];
+        let mut compact = String::new();
+        // Open nodes: (id, figures so far, where its compacted text starts).
+        let mut stack: Vec<(NodeId, NodeStats, usize)> = Vec::new();
         // Open elements that are blocks: (stack depth, id, is a paragraph tag).
         let mut blocks: Vec<(usize, NodeId, bool)> = Vec::new();
-        let mut credited: HashMap<NodeId, u32> = HashMap::new();
+        // Prose credited to each container, by arena slot.
+        let mut credited: Vec<(u32, Option<NodeId>)> = vec![(0, None); figures.len()];
         let mut in_link = 0usize;
         let mut invisible = 0usize;
         let mut total = NodeStats::default();
@@ -676,25 +1019,27 @@ impl DomStats {
             match edge {
                 Edge::Open(node) => {
                     if let Node::Element(el) = node.value() {
-                        if el.name() == "a" {
+                        let name = el.name();
+                        if name == "a" {
                             in_link += 1;
                         }
-                        if is_invisible_tag(el.name()) {
+                        if is_invisible_tag(name) {
                             invisible += 1;
                         }
-                        if is_block_tag(el.name()) {
-                            blocks.push((stack.len(), node.id(), is_paragraph_tag(el.name())));
+                        if is_block_tag(name) {
+                            blocks.push((stack.len(), node.id(), is_paragraph_tag(name)));
                         }
                     }
-                    stack.push((node.id(), NodeStats::default()));
+                    stack.push((node.id(), NodeStats::default(), compact.len()));
                 }
                 Edge::Close(node) => {
-                    let Some((id, mut s)) = stack.pop() else {
+                    let Some((id, mut s, start)) = stack.pop() else {
                         continue;
                     };
                     match node.value() {
                         Node::Text(t) if invisible == 0 => {
-                            let (chars, prose) = measure_text(t, prose_min_chars);
+                            let (chars, prose) =
+                                measure_text_into(t, prose_min_chars, &mut compact);
                             s.text = chars;
                             s.prose = prose;
                             if in_link > 0 {
@@ -710,15 +1055,19 @@ impl DomStats {
                                     None => None,
                                 };
                                 if let Some(c) = container {
-                                    *credited.entry(c).or_default() += prose;
+                                    if let Some(entry) = credited.get_mut(slot(c)) {
+                                        entry.0 += prose;
+                                        entry.1 = Some(c);
+                                    }
                                 }
                             }
                         }
                         Node::Element(el) => {
-                            if el.name() == "a" {
+                            let name = el.name();
+                            if name == "a" {
                                 in_link = in_link.saturating_sub(1);
                             }
-                            if is_invisible_tag(el.name()) {
+                            if is_invisible_tag(name) {
                                 invisible = invisible.saturating_sub(1);
                             }
                             if blocks.last().is_some_and(|b| b.1 == id) {
@@ -727,7 +1076,7 @@ impl DomStats {
                         }
                         _ => {}
                     }
-                    if let Some((_, parent)) = stack.last_mut() {
+                    if let Some((_, parent, _)) = stack.last_mut() {
                         parent.text += s.text;
                         parent.prose += s.prose;
                         parent.link += s.link;
@@ -740,28 +1089,50 @@ impl DomStats {
                     } else {
                         total = s;
                     }
-                    map.insert(id, s);
+                    let at = slot(id);
+                    if let (Some(f), Some(span)) = (figures.get_mut(at), spans.get_mut(at)) {
+                        *f = s;
+                        *span = (start, compact.len());
+                    }
                 }
             }
         }
-        let mut protected = HashSet::new();
-        let anchor = credited.into_iter().max_by_key(|(_, prose)| *prose);
-        if let Some(node) = anchor
-            .filter(|(_, prose)| *prose >= 100)
-            .and_then(|(id, _)| root.tree().get(id))
-        {
+        let mut protected = NodeSet::for_tree(tree);
+        // The last container with the most prose, in arena order.
+        let anchor = credited
+            .iter()
+            .max_by_key(|(prose, _)| *prose)
+            .filter(|(prose, _)| *prose >= 100)
+            .and_then(|(_, id)| id.and_then(|id| tree.get(id)));
+        if let Some(node) = anchor {
             protected.insert(node.id());
-            protected.extend(node.ancestors().map(|a| a.id()));
+            for a in node.ancestors() {
+                protected.insert(a.id());
+            }
         }
         DomStats {
-            map,
+            figures,
+            compact,
+            spans,
             total,
             protected,
         }
     }
 
     pub fn get(&self, id: NodeId) -> NodeStats {
-        self.map.get(&id).copied().unwrap_or_default()
+        self.figures.get(slot(id)).copied().unwrap_or_default()
+    }
+
+    /// The node's visible text with every blank removed, as measured; `None` when the
+    /// node holds no measured text (outside the measured subtree, blank, or inside an
+    /// element whose text is never shown).
+    pub fn compact_text_of(&self, id: NodeId) -> Option<&str> {
+        let at = slot(id);
+        if self.figures.get(at).map_or(0, |f| f.text) == 0 {
+            return None;
+        }
+        let &(start, end) = self.spans.get(at)?;
+        self.compact.get(start..end)
     }
 
     /// True when a node is small enough, relative to the page, to be removed safely.
@@ -773,23 +1144,98 @@ impl DomStats {
     }
 }
 
-/// (visible chars, prose chars) of one text node.
-pub(crate) fn measure_text(text: &str, prose_min_chars: usize) -> (u32, u32) {
+/// What a UTF-8 lead byte says about its character, for [`measure_text_into`]: the
+/// character's length in the low bits, and flags for the few that need more than
+/// counting.
+mod lead_byte {
+    pub const LENGTH: u8 = 0b111;
+    /// ASCII white space.
+    pub const BLANK: u8 = 1 << 3;
+    /// ASCII `. ! ? ; ,`.
+    pub const COMMA: u8 = 1 << 4;
+    /// Lead bytes `C2 E1 E2 E3 EF`: the only ones of blank characters (U+0085, U+00A0,
+    /// U+1680, U+2000–U+205F, U+3000, U+FEFF) and of counted full-width punctuation
+    /// (U+3001, U+3002, U+FF01–U+FF1F); such a character is decoded.
+    pub const DECODE: u8 = 1 << 5;
+    pub const SPECIAL: u8 = BLANK | COMMA | DECODE;
+
+    const fn table() -> [u8; 256] {
+        let mut table = [0u8; 256];
+        let mut b = 0;
+        while b < 256 {
+            table[b] = match b as u8 {
+                b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ' => 1 | BLANK,
+                b'.' | b'!' | b'?' | b';' | b',' => 1 | COMMA,
+                0x00..=0x7f => 1,
+                0xc2 | 0xe1 | 0xe2 | 0xe3 | 0xef => DECODE,
+                0xf0..=0xff => 4,
+                0xe0..=0xef => 3,
+                _ => 2,
+            };
+            b += 1;
+        }
+        table
+    }
+
+    pub static TABLE: [u8; 256] = table();
+}
+
+/// (visible chars, prose chars) of one text node, appending its non-blank characters
+/// to `compact`.
+///
+/// Reads bytes, not characters: a table of lead bytes says which characters can be
+/// blank or counted punctuation, so the bulk of Chinese text (lead bytes `E4`–`E9`) and
+/// of ASCII is counted in a tight loop without decoding, and runs of white space are
+/// skipped whole.
+fn measure_text_into(text: &str, prose_min_chars: usize, compact: &mut String) -> (u32, u32) {
+    use lead_byte::{BLANK, COMMA, LENGTH, SPECIAL, TABLE};
+    let bytes = text.as_bytes();
     let mut chars = 0u32;
     let mut stops = 0u32;
     let mut commas = 0u32;
-    for c in text.chars() {
-        if is_blank(c) {
+    // Start of the current run of non-blank characters (copied to `compact` whole).
+    let mut run_start = 0usize;
+    let mut i = 0usize;
+    while i < bytes.len() {
+        let info = TABLE[usize::from(bytes[i])];
+        if info & SPECIAL == 0 {
+            chars += 1;
+            i += usize::from(info & LENGTH);
             continue;
         }
-        chars += 1;
-        match c {
-            '。' | '！' | '？' | '；' => stops += 1,
-            '，' | '、' => commas += 1,
-            '.' | '!' | '?' | ';' | ',' => commas += 1,
-            _ => {}
+        if info & COMMA != 0 {
+            commas += 1;
+            chars += 1;
+            i += 1;
+            continue;
+        }
+        let blank_len = if info & BLANK != 0 {
+            Some(1)
+        } else {
+            let c = text[i..].chars().next().unwrap_or('\u{fffd}');
+            match c {
+                '。' | '！' | '？' | '；' => stops += 1,
+                '，' | '、' => commas += 1,
+                _ => {}
+            }
+            if is_blank(c) {
+                Some(c.len_utf8())
+            } else {
+                chars += 1;
+                i += c.len_utf8();
+                None
+            }
+        };
+        if let Some(len) = blank_len {
+            compact.push_str(&text[run_start..i]);
+            i += len;
+            while i < bytes.len() && TABLE[usize::from(bytes[i])] & BLANK != 0 {
+                i += 1;
+            }
+            run_start = i;
         }
     }
+    compact.push_str(&text[run_start..]);
     let prose = chars as usize >= prose_min_chars && (stops > 0 || commas >= 2);
     (chars, if prose { chars } else { 0 })
 }
@@ -835,55 +1281,24 @@ pub(crate) fn compact_text(node: NodeRef<Node>, limit: usize) -> String {
     out
 }
 
-/// Texts of elements, computed once per chain of single-child wrappers: in a chain
-/// `<div><div><div>text</div></div></div>` every element has the same text, so only the
-/// innermost one is read (keeps deep nesting linear).
+/// Texts of elements (visible text, every blank removed) for rules that read them.
+/// Measured nodes are slices of the page text [`DomStats`] keeps; the text of any other
+/// node is built once and kept.
 #[derive(Default)]
 pub(crate) struct TextCache {
-    by_id: HashMap<NodeId, String>,
-    rep: HashMap<NodeId, NodeId>,
+    built: HashMap<NodeId, String>,
 }
 
 impl TextCache {
-    pub fn get<'a>(&'a mut self, node: NodeRef<Node>, stats: &DomStats) -> &'a str {
-        let rep = self.representative(node, stats);
-        self.by_id
-            .entry(rep.id())
-            .or_insert_with(|| compact_text(rep, usize::MAX))
-            .as_str()
-    }
-
-    /// The innermost node that has the same visible text as `node` (memoized along the
-    /// whole chain, so a chain is walked once).
-    fn representative<'a>(
-        &mut self,
-        node: NodeRef<'a, Node>,
-        stats: &DomStats,
-    ) -> NodeRef<'a, Node> {
-        let mut path = Vec::new();
-        let mut current = node;
-        let found = loop {
-            if let Some(rep) = self
-                .rep
-                .get(&current.id())
-                .and_then(|id| node.tree().get(*id))
-            {
-                break rep;
-            }
-            path.push(current.id());
-            let s = stats.get(current.id());
-            if s.direct_text || s.text_children != 1 {
-                break current;
-            }
-            match current.children().find(|c| stats.get(c.id()).text > 0) {
-                Some(child) if child.value().is_element() => current = child,
-                _ => break current,
-            }
-        };
-        for id in path {
-            self.rep.insert(id, found.id());
+    /// The text of `node` as it was when `stats` measured it.
+    pub fn get<'a>(&'a mut self, node: NodeRef<Node>, stats: &'a DomStats) -> &'a str {
+        if let Some(text) = stats.compact_text_of(node.id()) {
+            return text;
         }
-        found
+        self.built
+            .entry(node.id())
+            .or_insert_with(|| compact_text(node, usize::MAX))
+            .as_str()
     }
 }
 
@@ -1281,6 +1696,153 @@ mod tests {
             message.contains("/etc/gazette/rules/clean.toml") && message.contains("broken"),
             "{message}"
         );
+    }
+
+    #[test]
+    fn measuring_bytes_counts_like_characters() {
+        // The character-by-character definition the byte reader must agree with.
+        let reference = |text: &str| {
+            let (mut chars, mut stops, mut commas) = (0u32, 0u32, 0u32);
+            let mut compact = String::new();
+            for c in text.chars().filter(|c| !is_blank(*c)) {
+                chars += 1;
+                compact.push(c);
+                match c {
+                    '。' | '！' | '？' | '；' => stops += 1,
+                    '，' | '、' | '.' | '!' | '?' | ';' | ',' => commas += 1,
+                    _ => {}
+                }
+            }
+            let prose = chars >= 40 && (stops > 0 || commas >= 2);
+            ((chars, if prose { chars } else { 0 }), compact)
+        };
+        let pieces = [
+            "县政府召开常务会议",
+            "，",
+            "。",
+            "、",
+            "！",
+            "？",
+            "；",
+            ".",
+            ",",
+            "!",
+            "?",
+            ";",
+            " ",
+            "\t",
+            "\n",
+            "\r",
+            "\u{b}",
+            "\u{c}",
+            "\u{1c}",
+            "\u{85}",
+            "\u{a0}",
+            "\u{1680}",
+            "\u{2000}",
+            "\u{200a}",
+            "\u{200b}",
+            "\u{200d}",
+            "\u{2028}",
+            "\u{202f}",
+            "\u{205f}",
+            "\u{3000}",
+            "\u{3001}",
+            "\u{3003}",
+            "\u{feff}",
+            "\u{ff0c}",
+            "\u{ff1a}",
+            "\u{ffe5}",
+            "é",
+            "ß",
+            "\u{10000}",
+            "😀",
+            "abc",
+            "Ĭ",
+        ];
+        let mut state = 12345u32;
+        for _ in 0..2000 {
+            let mut text = String::new();
+            for _ in 0..(state % 60) {
+                state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                text.push_str(pieces[(state >> 16) as usize % pieces.len()]);
+            }
+            let mut compact = String::new();
+            let measured = measure_text_into(&text, 40, &mut compact);
+            assert_eq!((measured, compact), reference(&text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn prefilter_never_rejects_a_match() {
+        let rules = builtin_clean_rules();
+        let filter = &rules.text_prefilter;
+        let known = filter
+            .needs
+            .iter()
+            .filter(|n| !matches!(n, TextNeed::Unknown))
+            .count();
+        assert!(
+            known * 4 >= rules.text_rules.len() * 3,
+            "{:#?}",
+            filter.needs
+        );
+        assert!(matches!(literal_prefixes("^(a|b)c|d"), Some((false, _))));
+        assert!(matches!(literal_prefixes("^x?y"), Some((true, p)) if p.len() == 2));
+        assert!(literal_prefixes(r"\w+x").is_none());
+        let samples = [
+            "当前位置：首页>新闻",
+            "【当前位置】首页",
+            "[您的位置]",
+            "首页>政务公开",
+            "网站首页/新闻",
+            "上一篇：关于",
+            "相关链接更多",
+            "设计开发：某公司",
+            "更多>>",
+            "返回顶部",
+            "广告",
+            "特别声明：本站",
+            "“特别声明：",
+            "1.凡本网注明",
+            "声明：仅代表作者观点",
+            "注：本文不代表本站立场",
+            "未经本网授权不得转载",
+            "Photo:JaneDoe",
+            "PHOTOCREDIT:x",
+            "image3of8",
+            "Image3/8",
+            "caption",
+            "readmore:x",
+            "ReadMore：y",
+            "topvideosabcdefghijklmn",
+            "MostReadinWorld",
+            "Subscribetoreadmore",
+            "A-",
+            "TOP",
+            "↑",
+            "点赞",
+            "English",
+            "正文内容",
+            "本站版权所有©2024京ICP备12345号",
+            "网站地图|联系我们|关于我们",
+            "【打印本页】【关闭窗口】",
+            "字号：大中小",
+            "分享到：微信微博",
+            "已过查询时效，请加入付费会员阅读全文",
+            "建议使用IE9以上浏览器",
+            "(c)2023Example",
+        ];
+        let words = words_for(rules.text_rules.len());
+        for sample in samples {
+            let mut candidates = vec![0u64; words];
+            filter.candidates(sample, &mut candidates);
+            for (index, rule) in rules.text_rules.iter().enumerate() {
+                let matches = distinct_matches(&rule.pattern, sample, rule.min_distinct);
+                let candidate = candidates[index / 64] & (1 << (index % 64)) != 0;
+                assert!(candidate || !matches, "{} on {sample}", rule.name);
+            }
+        }
     }
 
     #[test]

@@ -16,6 +16,7 @@
 pub mod clean;
 pub mod content;
 pub mod meta;
+pub(crate) mod nodes;
 pub mod spam;
 
 use std::sync::Arc;
@@ -250,7 +251,7 @@ impl Extractor {
 }
 
 /// Refuses inputs that cannot be a web page before spending time on them.
-fn check_input(bytes: &[u8], max_bytes: usize) -> Result<(), ExtractError> {
+pub fn check_input(bytes: &[u8], max_bytes: usize) -> Result<(), ExtractError> {
     if bytes.is_empty() {
         return Err(ExtractError::EmptyInput);
     }
@@ -322,8 +323,16 @@ fn nesting_estimate(bytes: &[u8], stop_at: usize) -> usize {
     let lower_starts = |at: usize, pat: &[u8]| {
         bytes.len() >= at + pat.len() && bytes[at..at + pat.len()].eq_ignore_ascii_case(pat)
     };
+    // `pat` starts with `<` or `-`; only positions of that byte are compared.
     let find_from = |from: usize, pat: &[u8]| {
-        (from..bytes.len().saturating_sub(pat.len() - 1)).find(|&i| lower_starts(i, pat))
+        let mut at = from.min(bytes.len());
+        while let Some(offset) = memchr::memchr(pat[0], &bytes[at..]) {
+            if lower_starts(at + offset, pat) {
+                return Some(at + offset);
+            }
+            at += offset + 1;
+        }
+        None
     };
     let (mut depth, mut deepest, mut i) = (0usize, 0usize, 0usize);
     while let Some(offset) = memchr_lt(&bytes[i..]) {
@@ -341,20 +350,27 @@ fn nesting_estimate(bytes: &[u8], stop_at: usize) -> usize {
         if name_len == 0 {
             continue;
         }
-        let name = &bytes[name_start..name_start + name_len];
-        let tag_end = bytes[name_start..]
-            .iter()
-            .position(|&b| b == b'>')
-            .map_or(bytes.len(), |p| name_start + p);
+        // Lower-cased into a small buffer: tag names that matter here are short.
+        let mut lowered = [0u8; 10];
+        let name: &[u8] = if name_len <= lowered.len() {
+            for (to, from) in lowered.iter_mut().zip(&bytes[name_start..]) {
+                *to = from.to_ascii_lowercase();
+            }
+            &lowered[..name_len]
+        } else {
+            &bytes[name_start..name_start + name_len]
+        };
+        let tag_end =
+            memchr::memchr(b'>', &bytes[name_start..]).map_or(bytes.len(), |p| name_start + p);
         let self_closing = tag_end > 0 && bytes.get(tag_end - 1) == Some(&b'/');
         i = tag_end.min(bytes.len());
-        if NON_NESTING.iter().any(|n| name.eq_ignore_ascii_case(n)) {
+        if NON_NESTING.contains(&name) {
             continue;
         }
         if closing {
             depth = depth.saturating_sub(1);
-        } else if name.eq_ignore_ascii_case(b"script") || name.eq_ignore_ascii_case(b"style") {
-            let close: &[u8] = if name.eq_ignore_ascii_case(b"script") {
+        } else if name == b"script" || name == b"style" {
+            let close: &[u8] = if name == b"script" {
                 b"</script"
             } else {
                 b"</style"
@@ -372,15 +388,17 @@ fn nesting_estimate(bytes: &[u8], stop_at: usize) -> usize {
 }
 
 fn memchr_lt(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|&b| b == b'<')
+    memchr::memchr(b'<', bytes)
 }
 
 /// Lower-case hex SHA-256.
 pub fn hex_sha256(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let digest = Sha256::digest(bytes);
     let mut out = String::with_capacity(64);
     for b in digest {
-        out.push_str(&format!("{b:02x}"));
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0xf)]));
     }
     out
 }

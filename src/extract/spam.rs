@@ -9,9 +9,11 @@
 //!
 //! The lexicon and the script table are data (`config/rules/spam.toml`), compiled once.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use ego_tree::iter::Edge;
 use ego_tree::{NodeId, NodeRef};
 use regex::Regex;
@@ -20,10 +22,7 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::article::SpamRemoval;
-use crate::extract::clean::{
-    compact_text, hidden_reason, hidden_style, is_blank, is_invisible_tag, measure_text, DomStats,
-    TextCache,
-};
+use crate::extract::clean::{compact_text, hidden_style, is_blank, is_invisible_tag};
 use crate::extract::meta::PageMeta;
 use crate::rules::{RuleSource, RulesError};
 
@@ -38,10 +37,19 @@ pub struct SpamRules {
     matcher: Option<AhoCorasick>,
     tiers: Vec<Tier>,
     words: Vec<String>,
+    /// Length of each word in characters.
+    word_chars: Vec<usize>,
     context: Option<AhoCorasick>,
-    simplified_only: HashSet<char>,
-    traditional_only: HashSet<char>,
-    hidden_classes: HashSet<String>,
+    /// The words and then the context words, reporting every occurrence (overlapping): a
+    /// page's text is searched once and each element's terms are then picked from the
+    /// list (see [`Occurrences`]).
+    all_words: Option<AhoCorasick>,
+    /// False when two words (or two context words) differ only in ASCII case: which one
+    /// a search reports would then be up to the automaton, not to a list.
+    occurrences_exact: bool,
+    /// Which characters belong to one script only.
+    scripts: ScriptTable,
+    hidden_classes: NameSet,
     href: Regex,
     markup: Regex,
     write_call: Regex,
@@ -177,7 +185,7 @@ impl SpamRules {
         let mut context: Vec<String> = Vec::new();
         let mut simplified_only = HashSet::new();
         let mut traditional_only = HashSet::new();
-        let mut hidden_classes = HashSet::new();
+        let mut hidden_classes = NameSet::default();
         for source in sources {
             let file = source.name.as_str();
             let raw: RawFile =
@@ -206,7 +214,9 @@ impl SpamRules {
                 spam_page_min_removals
             );
             if let Some(classes) = r.hidden_classes {
-                hidden_classes.extend(classes.iter().map(|c| c.to_ascii_lowercase()));
+                for class in classes {
+                    hidden_classes.insert(class.to_ascii_lowercase());
+                }
             }
             for group in raw.terms {
                 let tier = match group.tier.as_str() {
@@ -274,25 +284,46 @@ impl SpamRules {
             simplified_only.remove(&c);
             traditional_only.remove(&c);
         }
-        let build = |words: &[String]| -> Result<Option<AhoCorasick>, RulesError> {
+        let build_kind = |words: &[String],
+                          kind: MatchKind|
+         -> Result<Option<AhoCorasick>, RulesError> {
             if words.is_empty() {
                 return Ok(None);
             }
             AhoCorasickBuilder::new()
-                .match_kind(MatchKind::LeftmostLongest)
+                .match_kind(kind)
                 .ascii_case_insensitive(true)
+                // A DFA: a few hundred kilobytes once, and every element's text is
+                // searched (the default NFA was most of the search time).
+                .kind(Some(AhoCorasickKind::DFA))
                 .build(words)
                 .map(Some)
                 .map_err(|e| invalid("spam.toml", format!("cannot build the term matcher: {e}")))
         };
+        let build = |words: &[String]| build_kind(words, MatchKind::LeftmostLongest);
+        // Occurrence lists stand for leftmost-longest search only when no two words can
+        // match the same span.
+        let distinct = |words: &[String]| {
+            let folded: HashSet<String> = words.iter().map(|w| w.to_ascii_lowercase()).collect();
+            folded.len() == words.len()
+        };
+        let occurrences_exact = distinct(&words) && distinct(&context);
+        let all_words = if occurrences_exact {
+            let both: Vec<String> = words.iter().chain(&context).cloned().collect();
+            build_kind(&both, MatchKind::Standard)?
+        } else {
+            None
+        };
         Ok(SpamRules {
             matcher: build(&words)?,
             context: build(&context)?,
+            all_words,
+            occurrences_exact,
             settings,
             tiers,
+            word_chars: words.iter().map(|w| w.chars().count()).collect(),
             words,
-            simplified_only,
-            traditional_only,
+            scripts: ScriptTable::new(&simplified_only, &traditional_only),
             hidden_classes,
             href: static_regex(r#"(?i)href\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))"#),
             markup: static_regex(
@@ -311,30 +342,35 @@ impl SpamRules {
         };
         if let Some(m) = &self.matcher {
             for found in m.find_iter(text) {
-                let i = found.pattern().as_usize();
-                let word = &self.words[i];
-                match self.tiers[i] {
-                    Tier::Strong => {
-                        hits.strong += 1;
-                        hits.term_chars += word.chars().count();
-                        hits.strong_chars += word.chars().count();
-                        if !hits.strong_terms.contains(word) {
-                            hits.strong_terms.push(word.clone());
-                        }
-                    }
-                    Tier::Weak => {
-                        hits.weak += 1;
-                        hits.term_chars += word.chars().count();
-                        if !hits.weak_terms.contains(word) {
-                            hits.weak_terms.push(word.clone());
-                        }
-                    }
-                    Tier::Neutral => {}
-                }
+                self.count_term(&mut hits, found.pattern().as_usize());
             }
         }
         hits.context = self.context.as_ref().is_some_and(|c| c.is_match(text));
         hits
+    }
+
+    /// Adds one match of word `i` to `hits`.
+    fn count_term(&self, hits: &mut Hits, i: usize) {
+        let word = &self.words[i];
+        let chars = self.word_chars[i];
+        match self.tiers[i] {
+            Tier::Strong => {
+                hits.strong += 1;
+                hits.term_chars += chars;
+                hits.strong_chars += chars;
+                if !hits.strong_terms.contains(word) {
+                    hits.strong_terms.push(word.clone());
+                }
+            }
+            Tier::Weak => {
+                hits.weak += 1;
+                hits.term_chars += chars;
+                if !hits.weak_terms.contains(word) {
+                    hits.weak_terms.push(word.clone());
+                }
+            }
+            Tier::Neutral => {}
+        }
     }
 
     /// (simplified-only, traditional-only) characters in `text`.
@@ -342,15 +378,151 @@ impl SpamRules {
         let mut simplified = 0;
         let mut traditional = 0;
         for c in text.chars() {
-            if self.simplified_only.contains(&c) {
-                simplified += 1;
-            } else if self.traditional_only.contains(&c) {
-                traditional += 1;
+            match self.script_of(c) {
+                Some(false) => simplified += 1,
+                Some(true) => traditional += 1,
+                None => {}
             }
         }
         (simplified, traditional)
     }
+
+    /// `Some(true)` for a traditional-only character, `Some(false)` simplified-only.
+    #[inline]
+    fn script_of(&self, c: char) -> Option<bool> {
+        match self.scripts.get(c as u32) {
+            SIMPLIFIED => Some(false),
+            TRADITIONAL => Some(true),
+            _ => None,
+        }
+    }
+
+    /// How many strong terms occur in already [`normalize`]d text (the count of [`hits`]).
+    ///
+    /// [`hits`]: SpamRules::hits
+    fn strong_count(&self, text: &str) -> usize {
+        self.matcher.as_ref().map_or(0, |m| {
+            m.find_iter(text)
+                .filter(|found| self.tiers[found.pattern().as_usize()] == Tier::Strong)
+                .count()
+        })
+    }
 }
+
+const SIMPLIFIED: u8 = 1;
+const TRADITIONAL: u8 = 2;
+
+/// The script of each character of the script table: two bits per character of the
+/// Basic Multilingual Plane (where every CJK character of the table lives), a map for
+/// the rest. Probed for each of the first 200,000 characters of a page, where hashing
+/// each character showed in the profile.
+#[derive(Debug, Default)]
+struct ScriptTable {
+    bmp: Vec<u64>,
+    astral: HashMap<u32, u8>,
+}
+
+impl ScriptTable {
+    fn new(simplified: &HashSet<char>, traditional: &HashSet<char>) -> Self {
+        let mut table = ScriptTable {
+            bmp: vec![0; 0x10000 / 32],
+            astral: HashMap::new(),
+        };
+        for (set, script) in [(simplified, SIMPLIFIED), (traditional, TRADITIONAL)] {
+            for &c in set {
+                let n = c as usize;
+                if n < 0x10000 {
+                    table.bmp[n / 32] |= (script as u64) << (2 * (n % 32));
+                } else {
+                    table.astral.insert(n as u32, script);
+                }
+            }
+        }
+        table
+    }
+
+    /// [`SIMPLIFIED`], [`TRADITIONAL`] or 0 for a code point.
+    #[inline]
+    fn get(&self, code: u32) -> u8 {
+        let n = code as usize;
+        match self.bmp.get(n / 32) {
+            Some(word) => ((word >> (2 * (n % 32))) & 3) as u8,
+            None if self.astral.is_empty() => 0,
+            None => self.astral.get(&code).copied().unwrap_or(0),
+        }
+    }
+}
+
+/// Lower-cased class or id names, probed with a page's class / id tokens without
+/// allocating: a 256-bit filter on (first byte, length) answers most misses before the
+/// token is hashed (every element with a class is probed).
+#[derive(Debug, Default)]
+struct NameSet {
+    names: HashSet<String>,
+    filter: [u64; 4],
+}
+
+impl NameSet {
+    fn bucket(first: u8, len: usize) -> usize {
+        (first as usize).wrapping_mul(31).wrapping_add(len) & 255
+    }
+
+    /// Adds an already lower-cased name.
+    fn insert(&mut self, name: String) {
+        if let Some(&first) = name.as_bytes().first() {
+            let b = Self::bucket(first, name.len());
+            self.filter[b / 64] |= 1 << (b % 64);
+        }
+        self.names.insert(name);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    /// Whether `token`, ASCII-lower-cased, is in the set.
+    fn contains_folded(&self, token: &str) -> bool {
+        let Some(&first) = token.as_bytes().first() else {
+            return self.names.contains(token);
+        };
+        let b = Self::bucket(first.to_ascii_lowercase(), token.len());
+        if self.filter[b / 64] & (1 << (b % 64)) == 0 {
+            return false;
+        }
+        if token.bytes().any(|b| b.is_ascii_uppercase()) {
+            self.names.contains(&token.to_ascii_lowercase())
+        } else {
+            self.names.contains(token)
+        }
+    }
+}
+
+/// The multiply-rotate hash of rustc (FxHash), for the per-page sets of node ids: ids are
+/// small integers the parser hands out, SipHash on them showed in the profile.
+#[derive(Default, Clone, Copy)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(b as u64);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type IdSet = HashSet<NodeId, BuildHasherDefault<IdHasher>>;
 
 /// Term hits in one text.
 #[derive(Debug, Clone, Default)]
@@ -428,25 +600,42 @@ pub fn remove_spam(
     base: Option<&Url>,
     rules: &SpamRules,
 ) -> SpamReport {
-    let mut page = page_signals(doc, rules);
-    let mut scan = Scan::new(doc, base, rules);
-    scan.after_html_end(doc, source);
-    scan.document_writes(doc);
-    scan.blocks(doc);
-    scan.apply(doc);
-    if let Some(body) = body_of(doc) {
-        let text = normalize(&compact_text(body, 300_000));
-        page.body_strong = rules.hits(&text).strong;
-        page.body_context = rules
-            .context
-            .as_ref()
-            .map_or(0, |c| c.find_iter(&text).count());
+    let (mut page, removals, cuts, counted) = {
+        let mut scan = Scan::new(doc, base, rules);
+        scan.after_html_end(source);
+        scan.document_writes();
+        scan.blocks();
+        // Nothing cut: the text left is the text measured, already searched.
+        let counted = scan.cuts.is_empty().then(|| scan.flat.body_counts(rules));
+        (
+            std::mem::take(&mut scan.page),
+            scan.removals,
+            scan.cuts,
+            counted,
+        )
+    };
+    apply(doc, cuts);
+    let counted = counted.or_else(|| {
+        body_of(doc).map(|body| {
+            let text = normalized_text(body, BODY_TEXT_CHARS);
+            let context = rules
+                .context
+                .as_ref()
+                .map_or(0, |c| c.find_iter(&text).count());
+            (rules.strong_count(&text), context)
+        })
+    });
+    if let Some((strong, context)) = counted {
+        page.body_strong = strong;
+        page.body_context = context;
     }
-    SpamReport {
-        removals: scan.removals,
-        page,
-    }
+    SpamReport { removals, page }
 }
+
+/// How much of the text left after removal [`PageSignals`] reads.
+const BODY_TEXT_CHARS: usize = 300_000;
+/// How much of a page's text decides its script.
+const SCRIPT_SAMPLE_CHARS: usize = 200_000;
 
 /// True when the page as a whole is spam rather than an article with spam injected.
 ///
@@ -487,56 +676,84 @@ pub fn is_spam_page(found: &SpamReport, meta: &PageMeta, rules: &SpamRules) -> b
     score >= points.spam_page_min_score
 }
 
-fn page_signals(doc: &Html, rules: &SpamRules) -> PageSignals {
-    let mut signals = PageSignals::default();
-    for node in doc.tree.root().descendants() {
-        let Node::Element(el) = node.value() else {
-            continue;
+/// What one walk over the whole document finds for the later steps: the page-level
+/// signals (read before anything is removed), `<body>`, the style sheets and scripts, and
+/// without a page address every link's `href` (for [`dominant_site`]).
+struct Survey<'d> {
+    page: PageSignals,
+    body: Option<NodeRef<'d, Node>>,
+    styles: Vec<NodeRef<'d, Node>>,
+    scripts: Vec<NodeRef<'d, Node>>,
+    hrefs: Vec<&'d str>,
+}
+
+impl<'d> Survey<'d> {
+    fn of(doc: &'d Html, rules: &SpamRules, want_hrefs: bool) -> Self {
+        let mut survey = Survey {
+            page: PageSignals::default(),
+            body: None,
+            styles: Vec::new(),
+            scripts: Vec::new(),
+            hrefs: Vec::new(),
         };
-        match el.name() {
-            "title" if signals.title.is_none() => {
-                let text = collapse(&raw_text(node), 500);
-                let h = rules.hits(&normalize(&text));
-                if h.strong > 0 && !h.context {
-                    signals.title_terms = h.strong_terms;
-                }
-                signals.title = Some(text);
-            }
-            "meta" => {
-                let name = el
-                    .attr("name")
-                    .or_else(|| el.attr("property"))
-                    .unwrap_or_default();
-                let name = name.to_ascii_lowercase();
-                if matches!(
-                    name.as_str(),
-                    "keywords" | "description" | "og:title" | "og:description"
-                ) {
-                    let h = rules.hits(&normalize(el.attr("content").unwrap_or_default()));
+        let signals = &mut survey.page;
+        for node in doc.tree.root().descendants() {
+            let Node::Element(el) = node.value() else {
+                continue;
+            };
+            match el.name() {
+                "title" if signals.title.is_none() => {
+                    let text = collapse(&raw_text(node), 500);
+                    let h = rules.hits(&normalize(&text));
                     if h.strong > 0 && !h.context {
-                        for t in h.strong_terms {
-                            if !signals.meta_terms.contains(&t) {
-                                signals.meta_terms.push(t);
+                        signals.title_terms = h.strong_terms;
+                    }
+                    signals.title = Some(text);
+                }
+                "meta" => {
+                    let name = el
+                        .attr("name")
+                        .or_else(|| el.attr("property"))
+                        .unwrap_or_default();
+                    let name = name.to_ascii_lowercase();
+                    if matches!(
+                        name.as_str(),
+                        "keywords" | "description" | "og:title" | "og:description"
+                    ) {
+                        let h = rules.hits(&normalize(el.attr("content").unwrap_or_default()));
+                        if h.strong > 0 && !h.context {
+                            for t in h.strong_terms {
+                                if !signals.meta_terms.contains(&t) {
+                                    signals.meta_terms.push(t);
+                                }
                             }
                         }
                     }
                 }
-            }
-            "h1" | "h2" | "h3" => {
-                let text = compact_text(node, 400);
-                if text.is_empty() {
-                    continue;
+                "h1" | "h2" | "h3" => {
+                    let text = compact_text(node, 400);
+                    if text.is_empty() {
+                        continue;
+                    }
+                    signals.headings += 1;
+                    let h = rules.hits(&normalize(&text));
+                    if h.strong > 0 && !h.context {
+                        signals.spam_headings += 1;
+                    }
                 }
-                signals.headings += 1;
-                let h = rules.hits(&normalize(&text));
-                if h.strong > 0 && !h.context {
-                    signals.spam_headings += 1;
+                "body" if survey.body.is_none() => survey.body = Some(node),
+                "style" => survey.styles.push(node),
+                "script" => survey.scripts.push(node),
+                "a" if want_hrefs => {
+                    if let Some(href) = attr(el, "href") {
+                        survey.hrefs.push(href);
+                    }
                 }
+                _ => {}
             }
-            _ => {}
         }
+        survey
     }
-    signals
 }
 
 /// Text of a subtree as it reads (white space runs collapsed), for reports.
@@ -590,15 +807,32 @@ fn collapse(text: &str, max: usize) -> String {
 fn site_key(host: &str) -> String {
     let host = host.trim_end_matches('.').to_ascii_lowercase();
     let labels: Vec<&str> = host.split('.').filter(|l| !l.is_empty()).collect();
-    let second_level = [
-        "com", "net", "org", "gov", "edu", "ac", "co", "or", "ne", "go", "mil", "idv",
-    ];
     let keep = match labels.as_slice() {
-        [.., sld, tld] if tld.len() == 2 && second_level.contains(sld) => 3,
+        [.., sld, tld] if tld.len() == 2 && SECOND_LEVEL.contains(sld) => 3,
         _ => 2,
     };
     labels[labels.len().saturating_sub(keep)..].join(".")
 }
+
+/// [`site_key`] of a host [`plain_web_host`] accepted (no empty label, no trailing dot),
+/// as a slice of it, up to ASCII case.
+fn plain_site_key(host: &str) -> &str {
+    let mut dots = host.rmatch_indices('.').map(|(i, _)| i);
+    let (last_dot, second_dot) = (dots.next(), dots.next());
+    let Some(last_dot) = last_dot else {
+        return host;
+    };
+    let tld = &host[last_dot + 1..];
+    let sld = &host[second_dot.map_or(0, |d| d + 1)..last_dot];
+    let keep_three = tld.len() == 2 && SECOND_LEVEL.iter().any(|l| sld.eq_ignore_ascii_case(l));
+    let start = if keep_three { dots.next() } else { second_dot };
+    start.map_or(host, |d| &host[d + 1..])
+}
+
+/// Second-level labels under which a country code's sites register (`a.gov.cn`).
+const SECOND_LEVEL: [&str; 12] = [
+    "com", "net", "org", "gov", "edu", "ac", "co", "or", "ne", "go", "mil", "idv",
+];
 
 /// Link statistics of one element's subtree.
 #[derive(Debug, Clone, Copy, Default)]
@@ -609,6 +843,194 @@ struct LinkStats {
     foreign_terms: u32,
 }
 
+/// Visible-text figures of one node's subtree (white space not counted).
+#[derive(Debug, Clone, Copy, Default)]
+struct TextStats {
+    /// Visible characters.
+    text: u32,
+    /// Characters in prose runs (text nodes of 40+ characters with sentence punctuation).
+    prose: u32,
+    /// Characters inside links.
+    link: u32,
+}
+
+/// Text nodes of at least this many characters with sentence punctuation are prose.
+const PROSE_MIN_CHARS: u32 = 40;
+
+/// One node of `<body>`'s subtree, in document order.
+#[derive(Clone, Copy)]
+struct Measured<'d> {
+    node: NodeRef<'d, Node>,
+    /// Position of the parent in [`Flat::nodes`] (`NO_PARENT` for `<body>`).
+    parent: u32,
+    /// One past the position of the subtree's last node.
+    end: u32,
+    /// The subtree's visible text is `Flat::text[text_start..text_end]`.
+    text_start: u32,
+    text_end: u32,
+    stats: TextStats,
+    links: LinkStats,
+}
+
+const NO_PARENT: u32 = u32::MAX;
+
+/// `<body>`'s subtree measured in one walk: every node in document order (a subtree is a
+/// contiguous range, so skipping one is a jump), and all visible text of the page, blanks
+/// removed and full-width ASCII folded as [`normalize`] does, so that the text of any
+/// element is a slice of it rather than a string built per element.
+#[derive(Default)]
+struct Flat<'d> {
+    nodes: Vec<Measured<'d>>,
+    text: String,
+    /// Byte length of the first [`BODY_TEXT_CHARS`] characters of `text`, once reached.
+    body_text_end: Option<usize>,
+    /// Words in `text` (when the rules allow picking matches from a list).
+    occurrences: Option<Occurrences>,
+}
+
+/// A byte range of [`Flat::text`].
+type Span = (usize, usize);
+
+impl<'d> Flat<'d> {
+    /// Where the normalised visible text of the subtree at `i` is.
+    fn span_of(&self, i: usize) -> Span {
+        let m = &self.nodes[i];
+        (m.text_start as usize, m.text_end as usize)
+    }
+
+    fn slice(&self, (start, end): Span) -> &str {
+        self.text.get(start..end).unwrap_or_default()
+    }
+
+    /// [`SpamRules::hits`] of a span of the text.
+    fn hits(&self, rules: &SpamRules, span: Span) -> Hits {
+        let text = self.slice(span);
+        let Some(occurrences) = self.occurrences.as_ref().filter(|o| span.1 <= o.covered) else {
+            return rules.hits(text);
+        };
+        let mut hits = Hits {
+            chars: text.chars().count(),
+            ..Hits::default()
+        };
+        for (_, _, word) in occurrences.terms_in(span) {
+            rules.count_term(&mut hits, word as usize);
+        }
+        hits.context = occurrences.any_context_in(span);
+        hits
+    }
+
+    /// Strong terms and context words in the first [`BODY_TEXT_CHARS`] characters of the
+    /// text, as [`PageSignals`] counts them.
+    fn body_counts(&self, rules: &SpamRules) -> (usize, usize) {
+        let span = (0, self.body_text_end.unwrap_or(self.text.len()));
+        match self.occurrences.as_ref().filter(|o| span.1 <= o.covered) {
+            Some(occurrences) => (
+                occurrences
+                    .terms_in(span)
+                    .filter(|&(_, _, word)| rules.tiers[word as usize] == Tier::Strong)
+                    .count(),
+                occurrences.context_count(span),
+            ),
+            None => {
+                let text = self.slice(span);
+                let context = rules
+                    .context
+                    .as_ref()
+                    .map_or(0, |c| c.find_iter(text).count());
+                (rules.strong_count(text), context)
+            }
+        }
+    }
+}
+
+/// Every occurrence of every word and context word in a page's text, overlapping ones
+/// included. The matches a leftmost-longest search of any span would report are picked
+/// from them: from the left, the longest occurrence inside the span that starts at or
+/// after the end of the previous pick. So the text is searched once, not once per
+/// element (each short block used to be searched on its own).
+#[derive(Default)]
+struct Occurrences {
+    /// (start, end, word), by start and then longest first.
+    terms: Vec<(u32, u32, u32)>,
+    context: Vec<(u32, u32, u32)>,
+    /// The text searched: the first [`BODY_TEXT_CHARS`] characters (the body counts read
+    /// them); spans past it are searched on their own.
+    covered: usize,
+}
+
+impl Occurrences {
+    fn of(text: &str, rules: &SpamRules) -> Self {
+        let mut found = Occurrences {
+            covered: text.len(),
+            ..Occurrences::default()
+        };
+        if let Some(matcher) = &rules.all_words {
+            let words = rules.words.len() as u32;
+            for f in matcher.find_overlapping_iter(text) {
+                let (start, end, id) = (f.start() as u32, f.end() as u32, f.pattern().as_u32());
+                if id < words {
+                    found.terms.push((start, end, id));
+                } else {
+                    found.context.push((start, end, id - words));
+                }
+            }
+        }
+        for list in [&mut found.terms, &mut found.context] {
+            list.sort_unstable_by_key(|&(start, end, _)| (start, std::cmp::Reverse(end)));
+        }
+        found
+    }
+
+    /// The leftmost-longest picks among `found` inside `span`.
+    fn picks(
+        found: &[(u32, u32, u32)],
+        (start, end): Span,
+    ) -> impl Iterator<Item = (u32, u32, u32)> + '_ {
+        let first = found.partition_point(|o| (o.0 as usize) < start);
+        let mut next = start;
+        found[first..]
+            .iter()
+            .take_while(move |o| (o.0 as usize) < end)
+            .filter(move |o| {
+                let fits = o.0 as usize >= next && o.1 as usize <= end;
+                if fits {
+                    next = o.1 as usize;
+                }
+                fits
+            })
+            .copied()
+    }
+
+    fn terms_in(&self, span: Span) -> impl Iterator<Item = (u32, u32, u32)> + '_ {
+        Self::picks(&self.terms, span)
+    }
+
+    /// How many context words a leftmost-longest search of `span` finds.
+    fn context_count(&self, span: Span) -> usize {
+        Self::picks(&self.context, span).count()
+    }
+
+    fn any_context_in(&self, span: Span) -> bool {
+        Self::picks(&self.context, span).next().is_some()
+    }
+}
+
+/// Characters counted while the page's text is gathered.
+#[derive(Default)]
+struct PageCount {
+    chars: usize,
+    simplified: usize,
+    traditional: usize,
+}
+
+/// The first `max` characters of `text`.
+fn prefix_chars(text: &str, max: usize) -> &str {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => &text[..end],
+        None => text,
+    }
+}
+
 /// A removal decided during the scan, applied at the end.
 enum Cut {
     Node(NodeId),
@@ -616,17 +1038,24 @@ enum Cut {
     Truncate(NodeId, usize),
 }
 
-struct Scan<'r> {
+struct Scan<'d, 'r> {
     rules: &'r SpamRules,
+    doc: &'d Html,
     base: Option<Url>,
     base_key: Option<String>,
+    /// The page address is http(s): a relative link stays on its site.
+    base_is_web: bool,
+    page: PageSignals,
+    styles: Vec<NodeRef<'d, Node>>,
+    scripts: Vec<NodeRef<'d, Node>>,
+    flat: Flat<'d>,
     removals: Vec<SpamRemoval>,
     cuts: Vec<Cut>,
-    cut_ids: HashSet<NodeId>,
+    cut_ids: IdSet,
     /// Elements hidden by rules in the page's own `<style>` or by a `document.write` wrapper.
-    css_hidden_classes: HashSet<String>,
-    css_hidden_ids: HashSet<String>,
-    hidden_by_write: HashSet<NodeId>,
+    css_hidden_classes: NameSet,
+    css_hidden_ids: NameSet,
+    hidden_by_write: IdSet,
     /// `Some(true)` for a traditional-script page, `Some(false)` simplified, `None` unsure.
     page_traditional: Option<bool>,
 }
@@ -637,12 +1066,8 @@ struct Scan<'r> {
 /// of a government page).
 fn css_rules(css: &str) -> impl Iterator<Item = (&str, &str)> {
     let bytes = css.as_bytes();
-    let next_brace = move |from: usize| {
-        bytes[from..]
-            .iter()
-            .position(|&b| b == b'{' || b == b'}')
-            .map(|p| p + from)
-    };
+    let next_brace =
+        move |from: usize| memchr::memchr2(b'{', b'}', &bytes[from..]).map(|p| p + from);
     // Start of the text since the last brace: the selector of the next rule.
     let mut segment = 0;
     std::iter::from_fn(move || loop {
@@ -667,79 +1092,417 @@ fn css_rules(css: &str) -> impl Iterator<Item = (&str, &str)> {
     })
 }
 
-impl<'r> Scan<'r> {
-    fn new(doc: &Html, base: Option<&Url>, rules: &'r SpamRules) -> Self {
+/// The class (`true`) or id name a lone simple selector (`.x`, `#y`, `div.x`) names.
+/// Descendant selectors would need a selector engine and are rare in injected spam.
+fn simple_selector_name(selector: &str) -> Option<(bool, &str)> {
+    let selector = selector.trim();
+    if !selector.is_ascii() {
+        if selector
+            .contains(|c: char| c.is_whitespace() || matches!(c, '>' | '+' | '~' | ':' | '['))
+        {
+            return None;
+        }
+        let pos = selector.find(['.', '#'])?;
+        let (kind, name) = selector[pos..].split_at(1);
+        let name = name.split(['.', '#']).next().unwrap_or_default();
+        return (!name.is_empty()).then_some((kind == ".", name));
+    }
+    // ASCII (nearly all): one pass over the bytes.
+    let bytes = selector.as_bytes();
+    let mut mark = None;
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'>' | b'+' | b'~' | b':' | b'[' | b'\t'..=b'\r' | b' ' => return None,
+            b'.' | b'#' if mark.is_none() => mark = Some(i),
+            _ => {}
+        }
+    }
+    let pos = mark?;
+    let rest = &bytes[pos + 1..];
+    let len = rest
+        .iter()
+        .position(|&b| b == b'.' || b == b'#')
+        .unwrap_or(rest.len());
+    (len > 0).then(|| (bytes[pos] == b'.', &selector[pos + 1..pos + 1 + len]))
+}
+
+/// The host of an absolute `http(s)://host/…` link whose host is a plain ASCII domain
+/// name (letters, digits, inner dots and hyphens; no port, user, IDNA `xn--` label or
+/// numeric last label, no control character or backslash in it): what the URL parser
+/// would return up to ASCII case, found without parsing. Anything else gives `None`.
+fn plain_web_host(href: &str) -> Option<&str> {
+    let bytes = href.as_bytes();
+    let start = if bytes.len() > 7 && bytes[..7].eq_ignore_ascii_case(b"http://") {
+        7
+    } else if bytes.len() > 8 && bytes[..8].eq_ignore_ascii_case(b"https://") {
+        8
+    } else {
+        return None;
+    };
+    // The host is checked byte by byte; what follows it (path, query) cannot change
+    // it, not even tabs or backslashes there.
+    let label_ok = |label: &[u8]| {
+        let punycode = label
+            .get(..4)
+            .is_some_and(|p| p.eq_ignore_ascii_case(b"xn--"));
+        !label.is_empty() && !punycode
+    };
+    let mut label_start = start;
+    let mut end = bytes.len();
+    for (i, &b) in bytes.iter().enumerate().skip(start) {
+        match b {
+            b'/' | b'?' | b'#' => {
+                end = i;
+                break;
+            }
+            b'.' => {
+                if !label_ok(&bytes[label_start..i]) {
+                    return None;
+                }
+                label_start = i + 1;
+            }
+            b if b.is_ascii_alphanumeric() || b == b'-' => {}
+            _ => return None,
+        }
+    }
+    let last = &bytes[label_start..end];
+    (label_ok(last) && last[0].is_ascii_alphabetic()).then(|| &href[start..end])
+}
+
+/// `Element::attr` without interning the name first (scraper makes an atom per call).
+fn attr<'a>(el: &'a scraper::node::Element, name: &str) -> Option<&'a str> {
+    el.attrs
+        .iter()
+        .find(|(q, _)| q.prefix.is_none() && q.ns.is_empty() && &*q.local == name)
+        .map(|(_, value)| &**value)
+}
+
+/// Calls `f` with each white-space separated token of a class attribute (as
+/// `split_whitespace` cuts them; ASCII values, nearly all, are cut on bytes) while it
+/// returns true.
+fn for_each_token(value: &str, mut f: impl FnMut(&str) -> bool) {
+    if !value.is_ascii() {
+        for token in value.split_whitespace() {
+            if !f(token) {
+                return;
+            }
+        }
+        return;
+    }
+    let bytes = value.as_bytes();
+    let space = |b: u8| matches!(b, b'\t'..=b'\r' | b' ');
+    let mut i = 0;
+    while i < bytes.len() {
+        while i < bytes.len() && space(bytes[i]) {
+            i += 1;
+        }
+        let start = i;
+        while i < bytes.len() && !space(bytes[i]) {
+            i += 1;
+        }
+        if i > start && !f(&value[start..i]) {
+            return;
+        }
+    }
+}
+
+/// The text children of `node` joined (borrowed when there is one, as usual).
+fn child_text<'d>(node: NodeRef<'d, Node>) -> Cow<'d, str> {
+    let mut texts = node.children().filter_map(|c| c.value().as_text());
+    match (texts.next(), texts.next()) {
+        (None, _) => Cow::Borrowed(""),
+        (Some(only), None) => Cow::Borrowed(&**only),
+        (Some(first), Some(second)) => {
+            let mut joined = String::from(&**first);
+            joined.push_str(second);
+            for t in texts {
+                joined.push_str(t);
+            }
+            Cow::Owned(joined)
+        }
+    }
+}
+
+impl<'d, 'r> Scan<'d, 'r> {
+    fn new(doc: &'d Html, base: Option<&Url>, rules: &'r SpamRules) -> Self {
+        let base_key = base.and_then(|b| b.host_str()).map(site_key);
+        let survey = Survey::of(doc, rules, base_key.is_none());
         let mut scan = Scan {
             rules,
+            doc,
             base: base.cloned(),
-            base_key: base.and_then(|b| b.host_str()).map(site_key),
+            base_is_web: base.is_some_and(|b| matches!(b.scheme(), "http" | "https")),
+            base_key,
+            page: survey.page,
+            styles: survey.styles,
+            scripts: survey.scripts,
+            flat: Flat::default(),
             removals: Vec::new(),
             cuts: Vec::new(),
-            cut_ids: HashSet::new(),
-            css_hidden_classes: HashSet::new(),
-            css_hidden_ids: HashSet::new(),
-            hidden_by_write: HashSet::new(),
+            cut_ids: IdSet::default(),
+            css_hidden_classes: NameSet::default(),
+            css_hidden_ids: NameSet::default(),
+            hidden_by_write: IdSet::default(),
             page_traditional: None,
         };
         if scan.base_key.is_none() {
-            scan.base_key = dominant_site(doc);
+            scan.base_key = dominant_site(&survey.hrefs);
         }
-        scan.read_styles(doc);
-        scan.page_traditional = scan.page_script(doc);
+        scan.read_styles();
+        if let Some(body) = survey.body {
+            let (mut flat, count) = scan.measure(body);
+            if rules.occurrences_exact {
+                let covered = flat.body_text_end.unwrap_or(flat.text.len());
+                flat.occurrences = Some(Occurrences::of(&flat.text[..covered], rules));
+            }
+            scan.flat = flat;
+            scan.page_traditional = scan.page_script(&count);
+        }
         scan
     }
 
     /// Simple `.class {display:none}` / `#id {…}` rules in the page's `<style>` elements.
-    fn read_styles(&mut self, doc: &Html) {
-        for node in doc.tree.root().descendants() {
-            let Node::Element(el) = node.value() else {
-                continue;
-            };
-            if el.name() != "style" {
-                continue;
-            }
-            let css: String = node
-                .children()
-                .filter_map(|c| c.value().as_text().map(|t| t.to_string()))
-                .collect();
+    fn read_styles(&mut self) {
+        for &node in &self.styles {
+            let css = child_text(node);
             for (selectors, body) in css_rules(&css) {
+                // The selectors are read first: most rules have none that could register
+                // a name, and reading the body is the costlier half.
+                let mut names = selectors.split(',').filter_map(simple_selector_name);
+                let Some(first) = names.next() else {
+                    continue;
+                };
                 if hidden_style(body).is_none() {
                     continue;
                 }
-                for selector in selectors.split(',') {
-                    let selector = selector.trim();
-                    // Only a lone simple selector: `.x`, `#y`, `div.x`; descendant selectors
-                    // would need a selector engine and are rare in injected spam.
-                    if selector.contains(|c: char| {
-                        c.is_whitespace() || matches!(c, '>' | '+' | '~' | ':' | '[')
-                    }) {
-                        continue;
-                    }
-                    if let Some(pos) = selector.find(['.', '#']) {
-                        let (kind, name) = selector[pos..].split_at(1);
-                        let name = name
-                            .split(['.', '#'])
-                            .next()
-                            .unwrap_or_default()
-                            .to_ascii_lowercase();
-                        if name.is_empty() {
-                            continue;
-                        }
-                        if kind == "." {
-                            self.css_hidden_classes.insert(name);
-                        } else {
-                            self.css_hidden_ids.insert(name);
-                        }
+                for (is_class, name) in std::iter::once(first).chain(names) {
+                    let name = name.to_ascii_lowercase();
+                    if is_class {
+                        self.css_hidden_classes.insert(name);
+                    } else {
+                        self.css_hidden_ids.insert(name);
                     }
                 }
             }
         }
     }
 
-    fn page_script(&self, doc: &Html) -> Option<bool> {
-        let body = body_of(doc)?;
-        let text = compact_text(body, 200_000);
-        let (simplified, traditional) = self.rules.script_counts(&text);
+    /// Walks `<body>` once: each node's visible text figures and link figures (children
+    /// summed into parents when they close), the page's visible text, and the script
+    /// characters of its first [`SCRIPT_SAMPLE_CHARS`] characters.
+    fn measure(&self, body: NodeRef<'d, Node>) -> (Flat<'d>, PageCount) {
+        let mut flat = Flat::default();
+        flat.nodes.reserve(self.doc.tree.nodes().len());
+        let mut count = PageCount::default();
+        let mut open: Vec<u32> = Vec::new();
+        let mut in_link = 0usize;
+        let mut invisible = 0usize;
+        for edge in body.traverse() {
+            match edge {
+                Edge::Open(node) => {
+                    let index = flat.nodes.len() as u32;
+                    let mut m = Measured {
+                        node,
+                        parent: open.last().copied().unwrap_or(NO_PARENT),
+                        end: index + 1,
+                        text_start: flat.text.len() as u32,
+                        text_end: flat.text.len() as u32,
+                        stats: TextStats::default(),
+                        links: LinkStats::default(),
+                    };
+                    match node.value() {
+                        Node::Element(el) => {
+                            if el.name() == "a" {
+                                in_link += 1;
+                            }
+                            if is_invisible_tag(el.name()) {
+                                invisible += 1;
+                            }
+                        }
+                        Node::Text(t) if invisible == 0 => {
+                            let (chars, prose) = self.gather_text(t, &mut flat, &mut count);
+                            m.stats.text = chars;
+                            m.stats.prose = prose;
+                            if in_link > 0 {
+                                m.stats.link = chars;
+                            }
+                        }
+                        _ => {}
+                    }
+                    flat.nodes.push(m);
+                    open.push(index);
+                }
+                Edge::Close(node) => {
+                    let Some(index) = open.pop() else {
+                        continue;
+                    };
+                    let i = index as usize;
+                    if let Node::Element(el) = node.value() {
+                        let name = el.name();
+                        if name == "a" {
+                            in_link = in_link.saturating_sub(1);
+                            if let Some(href) = attr(el, "href") {
+                                let links = &mut flat.nodes[i].links;
+                                links.links += 1;
+                                if self.is_foreign(href) {
+                                    links.foreign += 1;
+                                    // The link's own text: its slice of the page text
+                                    // unless it sits inside an invisible element.
+                                    let terms = if invisible == 0 {
+                                        let start = flat.nodes[i].text_start as usize;
+                                        let text = flat.text.get(start..).unwrap_or_default();
+                                        self.rules.hits(prefix_chars(text, 200)).any()
+                                    } else {
+                                        let text = normalize(&compact_text(node, 200));
+                                        self.rules.hits(&text).any()
+                                    };
+                                    if terms {
+                                        flat.nodes[i].links.foreign_terms += 1;
+                                    }
+                                }
+                            }
+                        }
+                        if is_invisible_tag(name) {
+                            invisible = invisible.saturating_sub(1);
+                        }
+                    }
+                    let end = flat.nodes.len() as u32;
+                    let text_end = flat.text.len() as u32;
+                    let m = &mut flat.nodes[i];
+                    m.end = end;
+                    m.text_end = text_end;
+                    let (stats, links) = (m.stats, m.links);
+                    if let Some(&parent) = open.last() {
+                        let p = &mut flat.nodes[parent as usize];
+                        p.stats.text += stats.text;
+                        p.stats.prose += stats.prose;
+                        p.stats.link += stats.link;
+                        p.links.links += links.links;
+                        p.links.foreign += links.foreign;
+                        p.links.foreign_terms += links.foreign_terms;
+                    }
+                }
+            }
+        }
+        (flat, count)
+    }
+
+    /// Appends a visible text node to the page text (blanks dropped, full-width ASCII
+    /// folded) and returns its (characters, prose characters).
+    fn gather_text(&self, text: &str, flat: &mut Flat, count: &mut PageCount) -> (u32, u32) {
+        let bytes = text.as_bytes();
+        let out = &mut flat.text;
+        let scripts = &self.rules.scripts;
+        let mut chars = 0u32;
+        let mut stops = 0u32;
+        let mut commas = 0u32;
+        let mut counted = count.chars;
+        // Start of the run of characters not yet copied to `out`.
+        let mut run = 0;
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            if (0xe4..=0xee).contains(&b) && i + 2 < bytes.len() {
+                // A run of U+4000–U+EFFF, the CJK ideographs: never blank, counted
+                // punctuation or full-width ASCII. Consumed up to the next character
+                // count that matters (end of the script sample, end of the body text).
+                let sampling = counted < SCRIPT_SAMPLE_CHARS;
+                let limit = if sampling {
+                    SCRIPT_SAMPLE_CHARS
+                } else if counted < BODY_TEXT_CHARS {
+                    BODY_TEXT_CHARS
+                } else {
+                    usize::MAX
+                };
+                let start = counted;
+                loop {
+                    if sampling {
+                        let code = ((bytes[i] as u32 & 0x0f) << 12)
+                            | ((bytes[i + 1] as u32 & 0x3f) << 6)
+                            | (bytes[i + 2] as u32 & 0x3f);
+                        match scripts.get(code) {
+                            SIMPLIFIED => count.simplified += 1,
+                            TRADITIONAL => count.traditional += 1,
+                            _ => {}
+                        }
+                    }
+                    counted += 1;
+                    i += 3;
+                    if counted == limit
+                        || i + 2 >= bytes.len()
+                        || !(0xe4..=0xee).contains(&bytes[i])
+                    {
+                        break;
+                    }
+                }
+                chars += (counted - start) as u32;
+            } else if matches!(b, b'\t'..=b'\r' | b' ') {
+                // ASCII white space (the indentation between tags is most of it).
+                if run < i {
+                    out.push_str(&text[run..i]);
+                }
+                i += 1;
+                while i < bytes.len() && matches!(bytes[i], b'\t'..=b'\r' | b' ') {
+                    i += 1;
+                }
+                run = i;
+                continue;
+            } else {
+                let Some(c) = text[i..].chars().next() else {
+                    break;
+                };
+                let width = c.len_utf8();
+                // White space ends at U+3000, zero-width characters at U+FEFF: the
+                // table lookup of `is_blank` only for what is below.
+                let blank = match c as u32 {
+                    0x21..=0x7e | 0x3001..=0xfefe | 0xff00.. => false,
+                    _ => is_blank(c),
+                };
+                if blank {
+                    if run < i {
+                        out.push_str(&text[run..i]);
+                    }
+                    i += width;
+                    run = i;
+                    continue;
+                }
+                match c {
+                    '。' | '！' | '？' | '；' => stops += 1,
+                    '，' | '、' | '.' | '!' | '?' | ';' | ',' => commas += 1,
+                    _ => {}
+                }
+                if let '\u{ff01}'..='\u{ff5e}' = c {
+                    out.push_str(&text[run..i]);
+                    out.push(char::from_u32(c as u32 - 0xfee0).unwrap_or(c));
+                    run = i + width;
+                }
+                if counted < SCRIPT_SAMPLE_CHARS {
+                    match scripts.get(c as u32) {
+                        SIMPLIFIED => count.simplified += 1,
+                        TRADITIONAL => count.traditional += 1,
+                        _ => {}
+                    }
+                }
+                i += width;
+                chars += 1;
+                counted += 1;
+            }
+            if counted == BODY_TEXT_CHARS {
+                out.push_str(&text[run..i]);
+                run = i;
+                flat.body_text_end = Some(out.len());
+            }
+        }
+        if run < bytes.len() {
+            out.push_str(&text[run..]);
+        }
+        count.chars = counted;
+        let prose = chars >= PROSE_MIN_CHARS && (stops > 0 || commas >= 2);
+        (chars, if prose { chars } else { 0 })
+    }
+
+    fn page_script(&self, count: &PageCount) -> Option<bool> {
+        let (simplified, traditional) = (count.simplified, count.traditional);
         let total = simplified + traditional;
         let s = &self.rules.settings;
         if total < s.script_page_min_chars {
@@ -772,6 +1535,24 @@ impl<'r> Scan<'r> {
 
     fn is_foreign(&self, href: &str) -> bool {
         let href = href.trim();
+        // Most links are relative: without a ':' there is no scheme, so the link either
+        // does not parse (no page address) or resolves on the page's own host. Kept to
+        // what the URL parser cannot turn into another host: no backslash, no control
+        // character (tabs and newlines are dropped by the parser), no leading `//`.
+        if !href.contains(':')
+            && (self.base.is_none()
+                || (self.base_is_web
+                    && !href.starts_with("//")
+                    && !href.bytes().any(|b| b == b'\\' || b < 0x20)))
+        {
+            return false;
+        }
+        if let Some(host) = plain_web_host(href) {
+            return match &self.base_key {
+                Some(key) => !plain_site_key(host).eq_ignore_ascii_case(key),
+                None => href.contains("//"),
+            };
+        }
         let url = match &self.base {
             Some(base) => base.join(href).ok(),
             None => Url::parse(href).ok(),
@@ -807,7 +1588,7 @@ impl<'r> Scan<'r> {
     }
 
     /// Text after the last `</html>`: the parser moves it into `<body>`; find it there.
-    fn after_html_end(&mut self, doc: &Html, source: &str) {
+    fn after_html_end(&mut self, source: &str) {
         let Some(tail) = text_after_html_end(source) else {
             return;
         };
@@ -850,15 +1631,15 @@ impl<'r> Scan<'r> {
         if mismatch {
             detail.push("in the other script than the page".to_string());
         }
-        if !self.locate_tail(doc, &wanted) {
+        if !self.locate_tail(&wanted) {
             detail.push("not found in the parsed page".to_string());
         }
         self.report(&visible, "after_html_end", detail.join("; "));
     }
 
     /// Marks the last text nodes of the page that spell `wanted` for removal.
-    fn locate_tail(&mut self, doc: &Html, wanted: &str) -> bool {
-        let Some(body) = body_of(doc) else {
+    fn locate_tail(&mut self, wanted: &str) -> bool {
+        let Some(body) = body_of(self.doc) else {
             return false;
         };
         let mut texts: Vec<NodeRef<Node>> = Vec::new();
@@ -912,7 +1693,7 @@ impl<'r> Scan<'r> {
                 Cut::Node(id) => {
                     // Take empty wrappers (`<a>`, `<span>`) along with their text.
                     let mut target = id;
-                    let mut current = doc.tree.get(id);
+                    let mut current = self.doc.tree.get(id);
                     while let Some(parent) = current.and_then(|c| c.parent()) {
                         let is_wrapper = parent.value().as_element().is_some_and(|el| {
                             !matches!(el.name(), "body" | "html" | "p" | "div" | "td" | "li")
@@ -939,23 +1720,10 @@ impl<'r> Scan<'r> {
     }
 
     /// Scripts that write promotion into the page.
-    fn document_writes(&mut self, doc: &Html) {
-        let scripts: Vec<NodeRef<Node>> = doc
-            .tree
-            .root()
-            .descendants()
-            .filter(|n| {
-                n.value()
-                    .as_element()
-                    .is_some_and(|el| el.name() == "script")
-            })
-            .collect();
+    fn document_writes(&mut self) {
         let mut open_wrapper: Option<NodeId> = None;
-        for script in scripts {
-            let code: String = script
-                .children()
-                .filter_map(|c| c.value().as_text().map(|t| t.to_string()))
-                .collect();
+        for script in std::mem::take(&mut self.scripts) {
+            let code = child_text(script);
             if !self.rules.write_call.is_match(&code) {
                 continue;
             }
@@ -980,7 +1748,7 @@ impl<'r> Scan<'r> {
                 open_wrapper = Some(script.id());
             } else if open_wrapper.is_some() && lower.contains("</div") {
                 if let Some(start) = open_wrapper.take() {
-                    self.mark_hidden_between(doc, start, script.id());
+                    self.mark_hidden_between(start, script.id());
                 }
             }
             let mut visible = decode_entities(&self.rules.markup.replace_all(&written, " "));
@@ -1039,8 +1807,8 @@ impl<'r> Scan<'r> {
     }
 
     /// Siblings between a script that opens a hidden `<div>` and the one that closes it.
-    fn mark_hidden_between(&mut self, doc: &Html, start: NodeId, end: NodeId) {
-        let Some(start) = doc.tree.get(start) else {
+    fn mark_hidden_between(&mut self, start: NodeId, end: NodeId) {
+        let Some(start) = self.doc.tree.get(start) else {
             return;
         };
         for sibling in start.next_siblings() {
@@ -1054,113 +1822,151 @@ impl<'r> Scan<'r> {
     }
 
     /// The block walk: marquees, hidden blocks, foreign link clusters, short blocks.
-    fn blocks(&mut self, doc: &Html) {
-        let Some(body) = body_of(doc) else {
-            return;
-        };
-        let stats = DomStats::measure_from(body, 40);
-        let links = self.link_stats(body);
-        let mut texts = TextCache::default();
-        let mut stack: Vec<(NodeRef<Node>, Option<&'static str>)> = vec![(body, None)];
-        while let Some((node, hidden_by)) = stack.pop() {
-            if self.cut_ids.contains(&node.id()) {
+    /// Document order over the measured nodes; a judged or invisible subtree is jumped.
+    fn blocks(&mut self) {
+        let flat = std::mem::take(&mut self.flat);
+        let count = flat.nodes.len();
+        // Why each visited element is hidden (its own reason or an ancestor's).
+        let mut hidden: Vec<Option<&'static str>> = vec![None; count];
+        let mut i = 0;
+        while i < count {
+            let m = flat.nodes[i];
+            let subtree_end = (m.end as usize).max(i + 1);
+            if !self.cut_ids.is_empty() && self.cut_ids.contains(&m.node.id()) {
+                i = subtree_end;
                 continue;
             }
-            let mut hidden_here = hidden_by;
-            match node.value() {
+            let inherited = hidden.get(m.parent as usize).copied().flatten();
+            match m.node.value() {
                 Node::Element(el) => {
                     if el.name() == "noscript" {
-                        self.judge_noscript(node);
+                        self.judge_noscript(m.node);
+                        i = subtree_end;
                         continue;
                     }
                     if is_invisible_tag(el.name()) {
+                        i = subtree_end;
                         continue;
                     }
-                    if hidden_here.is_none() {
-                        hidden_here = self.hidden_reason_of(node, el);
-                    }
-                    if node.id() != body.id()
-                        && self.judge_element(
-                            node,
-                            el.name(),
-                            hidden_here,
-                            &stats,
-                            &links,
-                            &mut texts,
-                        )
-                    {
+                    let here = inherited.or_else(|| self.hidden_reason_of(m.node, el));
+                    hidden[i] = here;
+                    if i != 0 && self.judge_element(&flat, i, el.name(), here) {
+                        i = subtree_end;
                         continue;
                     }
                 }
                 Node::Text(t) => {
-                    self.judge_text(node, t, hidden_here, &stats);
+                    self.judge_text(&flat, i, t, inherited);
+                    i = subtree_end;
                     continue;
                 }
-                _ => continue,
+                _ => {
+                    i = subtree_end;
+                    continue;
+                }
             }
-            let children: Vec<_> = node.children().collect();
-            for child in children.into_iter().rev() {
-                stack.push((child, hidden_here));
-            }
+            i += 1;
         }
+        self.flat = flat;
     }
 
+    /// Why an element is not shown: `clean::hidden_reason` (hidden attribute, hidden
+    /// input, inline style, hiding class) and then the page's own `<style>` rules, read
+    /// from one pass over the attributes without allocating.
     fn hidden_reason_of(
         &self,
         node: NodeRef<Node>,
         el: &scraper::node::Element,
     ) -> Option<&'static str> {
-        if self.hidden_by_write.contains(&node.id()) {
+        if !self.hidden_by_write.is_empty() && self.hidden_by_write.contains(&node.id()) {
             return Some("hidden by a document.write wrapper");
         }
-        if let Some(why) = hidden_reason(el, &self.rules.hidden_classes) {
+        if el.attrs.is_empty() {
+            return None;
+        }
+        let check_config = !self.rules.hidden_classes.is_empty();
+        let check_css = !self.css_hidden_classes.is_empty();
+        let mut hidden_attribute = false;
+        let mut input_type = None;
+        let mut style = None;
+        let mut id = None;
+        let mut config_class = false;
+        let mut css_class = false;
+        for (name, value) in el.attrs.iter() {
+            // `Element::attr` looks up exactly (no prefix, no namespace); `id()` and
+            // `classes()` go by the local name alone.
+            let plain = name.prefix.is_none() && name.ns.is_empty();
+            match &*name.local {
+                "hidden" if plain => hidden_attribute = true,
+                "type" if plain => input_type = Some(&**value),
+                "style" if plain => style = Some(&**value),
+                "id" if id.is_none() => id = Some(&**value),
+                "class" if (check_config && !config_class) || (check_css && !css_class) => {
+                    for_each_token(value, |token| {
+                        if check_config && self.rules.hidden_classes.contains_folded(token) {
+                            config_class = true;
+                        }
+                        if check_css && self.css_hidden_classes.contains_folded(token) {
+                            css_class = true;
+                        }
+                        !config_class
+                    });
+                }
+                _ => {}
+            }
+        }
+        if hidden_attribute {
+            return Some("hidden attribute");
+        }
+        if el.name() == "input" && input_type.is_some_and(|t| t.eq_ignore_ascii_case("hidden")) {
+            return Some("hidden input");
+        }
+        if let Some(why) = style.and_then(hidden_style) {
             return Some(why);
         }
-        if el
-            .classes()
-            .any(|c| self.css_hidden_classes.contains(&c.to_ascii_lowercase()))
-        {
-            return Some("hidden by a rule in the page's <style>");
+        if config_class {
+            return Some("hiding class");
         }
-        if el
-            .id()
-            .is_some_and(|id| self.css_hidden_ids.contains(&id.to_ascii_lowercase()))
+        if css_class
+            || (!self.css_hidden_ids.is_empty()
+                && id.is_some_and(|id| self.css_hidden_ids.contains_folded(id)))
         {
             return Some("hidden by a rule in the page's <style>");
         }
         None
     }
 
-    /// Decides one element; true when it was cut (its subtree is then skipped).
+    /// Decides the element at `i`; true when it was cut (its subtree is then skipped).
     fn judge_element(
         &mut self,
-        node: NodeRef<Node>,
+        flat: &Flat,
+        i: usize,
         name: &str,
         hidden: Option<&'static str>,
-        stats: &DomStats,
-        links: &HashMap<NodeId, LinkStats>,
-        texts: &mut TextCache,
     ) -> bool {
-        let s = stats.get(node.id());
+        let m = flat.nodes[i];
+        let node = m.node;
+        let s = m.stats;
         if s.text == 0 {
             if name == "a" {
                 return self.judge_image_link(node, hidden);
             }
             return false;
         }
-        let l = links.get(&node.id()).copied().unwrap_or_default();
+        let l = m.links;
         let settings = &self.rules.settings;
+        let span = flat.span_of(i);
+        let text = flat.slice(span);
         // Bounded reads: a hidden or scrolling block is judged on its first 5000 characters.
-        let read = |texts: &mut TextCache| -> String {
+        let read = || {
             if (s.text as usize) <= settings.short_block_max_chars * 4 {
-                texts.get(node, stats).to_string()
+                span
             } else {
-                compact_text(node, 5000)
+                (span.0, span.0 + prefix_chars(text, 5000).len())
             }
         };
         if name == "marquee" {
-            let text = normalize(&read(texts));
-            let hits = self.rules.hits(&text);
+            let hits = flat.hits(self.rules, read());
             if hits.strong > 0 || hits.weak_terms.len() >= 2 {
                 self.report(
                     &raw_text(node),
@@ -1173,8 +1979,7 @@ impl<'r> Scan<'r> {
         }
         if let Some(why) = hidden {
             let fully_read = s.text <= 5000;
-            let text = normalize(&read(texts));
-            let hits = self.rules.hits(&text);
+            let hits = flat.hits(self.rules, read());
             let spam = hidden_spam(&hits, s.prose > 0)
                 || (hits.weak_terms.len() >= 2 && l.foreign > 0 && s.prose == 0)
                 || l.foreign_terms as usize >= settings.cluster_min_term_links;
@@ -1197,7 +2002,7 @@ impl<'r> Scan<'r> {
             && s.prose == 0
             && s.link * 2 >= s.text
         {
-            let hits = self.rules.hits(&normalize(&read(texts)));
+            let hits = flat.hits(self.rules, read());
             self.report(
                 &raw_text(node),
                 "foreign_link_cluster",
@@ -1220,11 +2025,11 @@ impl<'r> Scan<'r> {
         if l.links > 0 && l.foreign == 0 {
             return false;
         }
-        let text = normalize(texts.get(node, stats));
-        if let Some((reason, detail)) = self.short_block_verdict(&text, l.foreign > 0) {
+        let hits = flat.hits(self.rules, span);
+        if let Some((reason, detail)) = self.verdict(text, &hits, l.foreign > 0) {
             // When one child holds all the promotion and the rest is other text, judge the
             // child instead: `<div>版权所有 <a>北京赛车</a></div>` loses only the link.
-            if self.single_spam_child(node, &text, stats, texts) {
+            if self.single_spam_child(flat, i, text, hits.strong) {
                 return false;
             }
             self.report(&raw_text(node), reason, detail);
@@ -1240,7 +2045,7 @@ impl<'r> Scan<'r> {
         let Some(el) = node.value().as_element() else {
             return false;
         };
-        if !el.attr("href").is_some_and(|h| self.is_foreign(h)) {
+        if !attr(el, "href").is_some_and(|h| self.is_foreign(h)) {
             return false;
         }
         let mut label: String = el.attr("title").unwrap_or_default().to_string();
@@ -1305,35 +2110,35 @@ impl<'r> Scan<'r> {
 
     /// True when exactly one child carries every strong term of `text` and either other
     /// children carry visible text of their own or the child is all there is (a wrapper).
-    fn single_spam_child(
-        &self,
-        node: NodeRef<Node>,
-        text: &str,
-        stats: &DomStats,
-        texts: &mut TextCache,
-    ) -> bool {
-        let total = self.rules.hits(text).strong;
+    fn single_spam_child(&self, flat: &Flat, i: usize, text: &str, total: usize) -> bool {
         let mut holder_chars = None;
-        for child in node.children() {
-            let child_text = match child.value() {
-                Node::Text(t) => normalize(t),
-                Node::Element(el)
-                    if !is_invisible_tag(el.name()) && stats.get(child.id()).text > 0 =>
-                {
-                    normalize(texts.get(child, stats))
+        let end = flat.nodes[i].end as usize;
+        let mut j = i + 1;
+        while j < end {
+            let child = flat.nodes[j];
+            let next = (child.end as usize).max(j + 1);
+            let child_span = match child.node.value() {
+                Node::Text(_) => flat.span_of(j),
+                Node::Element(el) if !is_invisible_tag(el.name()) && child.stats.text > 0 => {
+                    flat.span_of(j)
                 }
-                _ => continue,
+                _ => {
+                    j = next;
+                    continue;
+                }
             };
-            let strong = self.rules.hits(&child_text).strong;
+            let child_text = flat.slice(child_span);
+            let strong = flat.hits(self.rules, child_span).strong;
             if strong == total {
                 // Bare text is judged with its parent, never on its own.
-                if !child.value().is_element() {
+                if !child.node.value().is_element() {
                     return false;
                 }
                 holder_chars = Some(child_text.chars().count());
             } else if strong > 0 {
                 return false;
             }
+            j = next;
         }
         // A wrapper around a single child (same text) is judged at the child.
         let chars = text.chars().count();
@@ -1341,35 +2146,31 @@ impl<'r> Scan<'r> {
     }
 
     /// A bare text node between blocks (spam appended to `<body>` or to a big container).
-    fn judge_text(
-        &mut self,
-        node: NodeRef<Node>,
-        text: &str,
-        hidden: Option<&'static str>,
-        stats: &DomStats,
-    ) {
-        let Some(parent) = node.parent() else {
+    fn judge_text(&mut self, flat: &Flat, i: usize, text: &str, hidden: Option<&'static str>) {
+        let m = flat.nodes[i];
+        let Some(parent) = flat.nodes.get(m.parent as usize) else {
             return;
         };
-        let ps = stats.get(parent.id());
+        let ps = parent.stats;
         let settings = &self.rules.settings;
         // Short parents were judged as a whole already.
         if ps.text as usize <= settings.short_block_max_chars && ps.prose == 0 {
             return;
         }
-        let n = normalize(text);
-        if n.is_empty() || n.chars().count() > settings.short_block_max_chars {
+        let span = flat.span_of(i);
+        let n = flat.slice(span);
+        if n.is_empty() || m.stats.text as usize > settings.short_block_max_chars {
             return;
         }
         let verdict = if let Some(why) = hidden {
-            let hits = self.rules.hits(&n);
-            let prose = measure_text(text, 40).1 > 0;
+            let hits = flat.hits(self.rules, span);
+            let prose = m.stats.prose > 0;
             hidden_spam(&hits, prose)
                 .then(|| ("lexicon_hidden_block", format!("{why}; {}", hits.detail())))
         } else {
             // Inside a paragraph of prose a short piece is part of a sentence.
             if ps.prose > 0
-                && parent.value().as_element().is_some_and(|el| {
+                && parent.node.value().as_element().is_some_and(|el| {
                     matches!(
                         el.name(),
                         "p" | "span" | "font" | "b" | "strong" | "em" | "i"
@@ -1378,23 +2179,33 @@ impl<'r> Scan<'r> {
             {
                 return;
             }
-            self.short_block_verdict(&n, false)
+            self.verdict(n, &flat.hits(self.rules, span), false)
         };
         if let Some((reason, detail)) = verdict {
             self.report(text, reason, detail);
-            self.cut(node.id());
+            self.cut(m.node.id());
         }
     }
 
     /// Whether a short visible text is promotion: dominated by strong terms, or in the
     /// other script with terms.
+    #[cfg(test)]
     fn short_block_verdict(
         &self,
         text: &str,
         foreign_link: bool,
     ) -> Option<(&'static str, String)> {
+        self.verdict(text, &self.rules.hits(text), foreign_link)
+    }
+
+    /// [`Scan::short_block_verdict`] with the terms of `text` already found.
+    fn verdict(
+        &self,
+        text: &str,
+        hits: &Hits,
+        foreign_link: bool,
+    ) -> Option<(&'static str, String)> {
         let settings = &self.rules.settings;
-        let hits = self.rules.hits(text);
         let mismatch = self.script_mismatch(text);
         if mismatch && (hits.any() || foreign_link) {
             let mut detail = if self.page_traditional == Some(true) {
@@ -1416,68 +2227,64 @@ impl<'r> Scan<'r> {
             || hits.strong_terms.len() >= 2;
         dominated.then(|| ("lexicon_short_block", hits.detail()))
     }
+}
 
-    /// Per element: links below it, how many leave the site, how many of those carry terms.
-    fn link_stats(&self, body: NodeRef<Node>) -> HashMap<NodeId, LinkStats> {
-        let mut map = HashMap::new();
-        let mut stack: Vec<(NodeId, LinkStats)> = Vec::new();
-        for edge in body.traverse() {
-            match edge {
-                Edge::Open(node) => {
-                    if node.value().is_element() {
-                        stack.push((node.id(), LinkStats::default()));
+/// Detaches the cut nodes and truncates the cut text nodes.
+fn apply(doc: &mut Html, cuts: Vec<Cut>) {
+    for cut in cuts {
+        match cut {
+            Cut::Node(id) => {
+                if let Some(mut n) = doc.tree.get_mut(id) {
+                    n.detach();
+                }
+            }
+            Cut::Truncate(id, keep) => {
+                if let Some(mut n) = doc.tree.get_mut(id) {
+                    if let Node::Text(t) = n.value() {
+                        let kept: String = t.text.get(..keep).unwrap_or_default().to_string();
+                        t.text = StrTendril::from(kept);
                     }
                 }
-                Edge::Close(node) => {
-                    let Node::Element(el) = node.value() else {
-                        continue;
-                    };
-                    let Some((id, mut s)) = stack.pop() else {
-                        continue;
-                    };
-                    if el.name() == "a" {
-                        if let Some(href) = el.attr("href") {
-                            s.links += 1;
-                            if self.is_foreign(href) {
-                                s.foreign += 1;
-                                let text = normalize(&compact_text(node, 200));
-                                if self.rules.hits(&text).any() {
-                                    s.foreign_terms += 1;
-                                }
+            }
+        }
+    }
+}
+
+/// `normalize(&compact_text(node, limit))` in one pass.
+fn normalized_text(node: NodeRef<Node>, limit: usize) -> String {
+    let mut out = String::new();
+    let mut invisible = 0usize;
+    let mut count = 0usize;
+    for edge in node.traverse() {
+        match edge {
+            Edge::Open(n) => match n.value() {
+                Node::Element(el) if is_invisible_tag(el.name()) => invisible += 1,
+                Node::Text(t) if invisible == 0 => {
+                    for c in t.chars().filter(|c| !is_blank(*c)) {
+                        out.push(match c {
+                            '\u{ff01}'..='\u{ff5e}' => {
+                                char::from_u32(c as u32 - 0xfee0).unwrap_or(c)
                             }
+                            _ => c,
+                        });
+                        count += 1;
+                        if count >= limit {
+                            return out;
                         }
                     }
-                    if let Some((_, parent)) = stack.last_mut() {
-                        parent.links += s.links;
-                        parent.foreign += s.foreign;
-                        parent.foreign_terms += s.foreign_terms;
-                    }
-                    map.insert(id, s);
                 }
-            }
-        }
-        map
-    }
-
-    fn apply(&mut self, doc: &mut Html) {
-        for cut in std::mem::take(&mut self.cuts) {
-            match cut {
-                Cut::Node(id) => {
-                    if let Some(mut n) = doc.tree.get_mut(id) {
-                        n.detach();
-                    }
-                }
-                Cut::Truncate(id, keep) => {
-                    if let Some(mut n) = doc.tree.get_mut(id) {
-                        if let Node::Text(t) = n.value() {
-                            let kept: String = t.text.get(..keep).unwrap_or_default().to_string();
-                            t.text = StrTendril::from(kept);
-                        }
+                _ => {}
+            },
+            Edge::Close(n) => {
+                if let Node::Element(el) = n.value() {
+                    if is_invisible_tag(el.name()) {
+                        invisible = invisible.saturating_sub(1);
                     }
                 }
             }
         }
     }
+    out
 }
 
 /// A hidden block is spam when it carries strong terms, and, if it is prose (a hidden tab
@@ -1495,28 +2302,32 @@ fn is_blank_node(node: NodeRef<Node>) -> bool {
     }
 }
 
-/// Without a page address: the site most absolute links point to, if one clearly leads.
-fn dominant_site(doc: &Html) -> Option<String> {
-    let mut counts: HashMap<String, usize> = HashMap::new();
+/// Without a page address: the site most absolute links point to, if one clearly leads
+/// (of sites with as many links, the first one linked).
+fn dominant_site(hrefs: &[&str]) -> Option<String> {
+    let mut sites: Vec<(String, usize)> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
     let mut total = 0usize;
-    for node in doc.tree.root().descendants() {
-        let Some(href) = node
-            .value()
-            .as_element()
-            .filter(|el| el.name() == "a")
-            .and_then(|el| el.attr("href"))
-        else {
-            continue;
-        };
+    for href in hrefs {
         if let Some(host) = Url::parse(href.trim())
             .ok()
             .and_then(|u| u.host_str().map(site_key))
         {
-            *counts.entry(host).or_default() += 1;
+            let at = *index.entry(host.clone()).or_insert_with(|| {
+                sites.push((host, 0));
+                sites.len() - 1
+            });
+            sites[at].1 += 1;
             total += 1;
         }
     }
-    let (site, n) = counts.into_iter().max_by_key(|(_, n)| *n)?;
+    let mut best: Option<(String, usize)> = None;
+    for (site, n) in sites {
+        if best.as_ref().map_or(true, |(_, most)| n > *most) {
+            best = Some((site, n));
+        }
+    }
+    let (site, n) = best?;
     (n >= 3 && n * 3 >= total).then_some(site)
 }
 

@@ -1,8 +1,40 @@
 //! How the content stage sees elements: skipped, block-level, hidden, hinted.
 
+use aho_corasick::AhoCorasick;
 use scraper::node::Element;
 
 use super::ContentRules;
+use crate::extract::nodes::{attr, class_names, id_of};
+
+/// The class / id hint lists of `content.toml`, each compiled into one automaton.
+/// The lists are lower-case and were matched against lower-cased names; matching ASCII
+/// case-insensitively is the same and needs no lower-cased copy of the names.
+#[derive(Debug)]
+pub struct HintMatchers {
+    positive: AhoCorasick,
+    negative: AhoCorasick,
+    excluded: AhoCorasick,
+}
+
+impl HintMatchers {
+    pub fn compile(
+        positive: &[String],
+        negative: &[String],
+        excluded: &[String],
+    ) -> Result<Self, String> {
+        let build = |words: &[String]| {
+            AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(words)
+                .map_err(|e| format!("hint list: {e}"))
+        };
+        Ok(HintMatchers {
+            positive: build(positive)?,
+            negative: build(negative)?,
+            excluded: build(excluded)?,
+        })
+    }
+}
 
 /// Elements whose text is never article text.
 pub fn is_skipped_tag(name: &str) -> bool {
@@ -92,27 +124,19 @@ pub fn is_block_tag(name: &str) -> bool {
 /// True when the element is hidden by markup the page itself ships (inline style,
 /// `hidden`, hiding classes): such text is not shown to readers.
 pub fn is_hidden(el: &Element, rules: &ContentRules) -> bool {
-    if el.attr("hidden").is_some() {
+    if attr(el, "hidden").is_some() {
         return true;
     }
-    if el
-        .attr("type")
-        .is_some_and(|t| t.eq_ignore_ascii_case("hidden"))
-    {
+    if attr(el, "type").is_some_and(|t| t.eq_ignore_ascii_case("hidden")) {
         return true;
     }
-    if let Some(style) = el.attr("style") {
-        let squeezed: String = style
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .flat_map(char::to_lowercase)
-            .collect();
+    if let Some(style) = attr(el, "style") {
+        let squeezed = squeeze_lowercase(style);
         if squeezed.contains("display:none") || squeezed.contains("visibility:hidden") {
             return true;
         }
     }
-    el.classes()
-        .any(|class| rules.hidden_classes.iter().any(|h| h == class))
+    class_names(el).any(|class| rules.hidden_classes.iter().any(|h| h == class))
 }
 
 /// Skipped entirely: not text, or hidden.
@@ -126,15 +150,9 @@ fn is_excluded(el: &Element, rules: &ContentRules) -> bool {
     {
         return false;
     }
-    let id_hit = el.id().is_some_and(|id| {
-        let id = id.to_ascii_lowercase();
-        rules.excluded_hints.iter().any(|h| id.contains(h.as_str()))
-    });
-    id_hit
-        || el.classes().any(|c| {
-            let c = c.to_ascii_lowercase();
-            rules.excluded_hints.iter().any(|h| c.contains(h.as_str()))
-        })
+    let excluded = &rules.hint_matchers.excluded;
+    id_of(el).is_some_and(|id| excluded.is_match(id))
+        || class_names(el).any(|c| excluded.is_match(c))
 }
 
 /// An image caption or credit, by tag (`figcaption`) or by class / id.
@@ -161,25 +179,23 @@ pub fn hint_weight(el: &Element, rules: &ContentRules) -> f64 {
         "article" | "main" => 1.2,
         _ => 1.0,
     };
+    // In the order `Element::classes` gives (sorted, no repeats), as a hint could span two.
+    let mut classes: Vec<&str> = class_names(el).collect();
+    classes.sort_unstable();
+    classes.dedup();
     let mut names = String::new();
-    for class in el.classes() {
-        names.push_str(&class.to_ascii_lowercase());
+    for class in classes {
+        names.push_str(class);
         names.push(' ');
     }
-    if let Some(id) = el.id() {
-        names.push_str(&id.to_ascii_lowercase());
+    if let Some(id) = id_of(el) {
+        names.push_str(id);
     }
     if names.is_empty() {
         return tag_weight;
     }
-    let negative = rules
-        .negative_hints
-        .iter()
-        .any(|h| names.contains(h.as_str()));
-    let positive = rules
-        .positive_hints
-        .iter()
-        .any(|h| names.contains(h.as_str()));
+    let negative = rules.hint_matchers.negative.is_match(&names);
+    let positive = rules.hint_matchers.positive.is_match(&names);
     tag_weight
         * match (positive, negative) {
             (true, false) => 1.25,
@@ -193,18 +209,48 @@ pub fn is_centered(el: &Element) -> bool {
     if el.name() == "center" {
         return true;
     }
-    if el
-        .attr("align")
-        .is_some_and(|a| a.trim().eq_ignore_ascii_case("center"))
-    {
+    if attr(el, "align").is_some_and(|a| a.trim().eq_ignore_ascii_case("center")) {
         return true;
     }
-    el.attr("style").is_some_and(|s| {
-        let squeezed: String = s
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .flat_map(char::to_lowercase)
-            .collect();
-        squeezed.contains("text-align:center")
-    })
+    attr(el, "style").is_some_and(|s| squeeze_lowercase(s).contains("text-align:center"))
+}
+
+/// A style with all white space removed, lower-cased (to find a declaration whatever
+/// its spacing). ASCII, nearly all of any style, is copied byte by byte.
+fn squeeze_lowercase(style: &str) -> String {
+    let mut out = String::with_capacity(style.len());
+    for c in style.chars() {
+        if c.is_ascii() {
+            if !c.is_ascii_whitespace() && c != '\u{b}' {
+                out.push(c.to_ascii_lowercase());
+            }
+        } else if !c.is_whitespace() {
+            out.extend(c.to_lowercase());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn squeezing_matches_the_definition() {
+        for style in [
+            "DISPLAY : None",
+            "display:\u{3000}none",
+            "vİsibility: hidden",
+            "\u{b}text-align:\u{c}CENTER\r\n",
+            "x:\u{212a}\u{a0}y",
+            "",
+        ] {
+            let reference: String = style
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .flat_map(char::to_lowercase)
+                .collect();
+            assert_eq!(squeeze_lowercase(style), reference, "{style:?}");
+        }
+    }
 }

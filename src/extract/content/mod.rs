@@ -19,6 +19,7 @@ mod score;
 pub mod text;
 
 use ego_tree::NodeId;
+use scraper::selector::ToCss;
 use scraper::{ElementRef, Html, Selector};
 use serde::Deserialize;
 use url::Url;
@@ -34,8 +35,6 @@ use score::{Analysis, Stat};
 pub struct ContentRules {
     containers: Vec<Container>,
     hidden_classes: Vec<String>,
-    positive_hints: Vec<String>,
-    negative_hints: Vec<String>,
     /// Class / id substrings of regions never part of the article (comment threads).
     excluded_hints: Vec<String>,
     /// Class / id substrings of image captions and credits.
@@ -44,6 +43,13 @@ pub struct ContentRules {
     attachment_labels: Vec<String>,
     /// Elements that may show the article's headline.
     title_selector: Selector,
+    /// The hint lists compiled for one pass over an element's class and id.
+    hint_matchers: dom::HintMatchers,
+    /// All container selectors as one list: elements matching none of them are ruled
+    /// out with one test instead of one per container.
+    any_container: Option<Selector>,
+    /// `<meta>` elements that declare the article's title.
+    title_meta_selector: Selector,
     knobs: Knobs,
 }
 
@@ -176,12 +182,22 @@ impl ContentRules {
         let [hidden_classes, positive_hints, negative_hints, attachment_extensions, attachment_labels, excluded_hints, caption_hints] =
             rules_lists;
         let lower = |v: Vec<String>| v.into_iter().map(|s| s.to_ascii_lowercase()).collect();
+        let positive_hints: Vec<String> = lower(positive_hints);
+        let negative_hints: Vec<String> = lower(negative_hints);
+        let excluded_hints: Vec<String> = lower(excluded_hints);
+        let hint_matchers =
+            dom::HintMatchers::compile(&positive_hints, &negative_hints, &excluded_hints).map_err(
+                |message| RulesError::Invalid {
+                    file: "content.toml".into(),
+                    message,
+                },
+            )?;
+        let any_container = any_of(containers.iter().map(|c| &c.selector));
         Ok(ContentRules {
             containers,
+            any_container,
             hidden_classes,
-            positive_hints: lower(positive_hints),
-            negative_hints: lower(negative_hints),
-            excluded_hints: lower(excluded_hints),
+            excluded_hints,
             caption_hints: lower(caption_hints),
             attachment_extensions: lower(attachment_extensions),
             attachment_labels,
@@ -189,9 +205,33 @@ impl ContentRules {
                 file: "content.toml".into(),
                 message: "title_selector is missing".into(),
             })?,
+            hint_matchers,
+            title_meta_selector: Selector::parse(TITLE_META_SELECTOR).map_err(|e| {
+                RulesError::Invalid {
+                    file: "content.toml".into(),
+                    message: format!("the built-in title <meta> selector: {e}"),
+                }
+            })?,
             knobs,
         })
     }
+}
+
+/// One selector list matching what any of `selectors` matches, when every selector
+/// reads back from its CSS text unchanged (otherwise `None`: no shortcut).
+fn any_of<'a>(selectors: impl Iterator<Item = &'a Selector>) -> Option<Selector> {
+    let mut texts = Vec::new();
+    for selector in selectors {
+        let css = selector.to_css_string();
+        if Selector::parse(&css).ok().as_ref() != Some(selector) {
+            return None;
+        }
+        texts.push(css);
+    }
+    if texts.is_empty() {
+        return None;
+    }
+    Selector::parse(&texts.join(", ")).ok()
 }
 
 /// What a body block is, so later stages can treat headings or captions differently.
@@ -242,7 +282,8 @@ pub enum BodyOutcome {
 /// Finds the article body in a cleaned document.
 pub fn extract_body(doc: &Html, base: Option<&Url>, rules: &ContentRules) -> BodyOutcome {
     let mut analysis = score::analyze(doc, rules);
-    analysis.title_runs = find_title_runs(doc, &analysis, rules);
+    let titles = page_titles(doc, rules);
+    analysis.title_runs = find_title_runs(doc, &analysis, &titles, rules);
     let Some(choice) = choose(doc, &analysis, rules) else {
         return BodyOutcome::NotArticle {
             kind: NotArticleKind::Empty,
@@ -266,7 +307,7 @@ pub fn extract_body(doc: &Html, base: Option<&Url>, rules: &ContentRules) -> Bod
     drop_repeated_captions(&mut built);
     drop_lone_headline_links(&mut built, rules);
     trim_link_edges(&mut built);
-    drop_title_blocks(doc, &mut built.blocks);
+    drop_title_blocks(&titles, &mut built.blocks);
     let mut attachments = built.attachments;
     for att in trailing_attachments(doc, &choice, base, rules) {
         if !attachments.iter().any(|a| a.url == att.url) {
@@ -338,17 +379,26 @@ fn deep_value(
 
 /// The run range of the visible headline: the longest heading-like element whose text
 /// is (part of) a title the page declares.
-fn find_title_runs(doc: &Html, analysis: &Analysis, rules: &ContentRules) -> Option<(u32, u32)> {
-    let titles = page_titles(doc);
+fn find_title_runs(
+    doc: &Html,
+    analysis: &Analysis,
+    titles: &[String],
+    rules: &ContentRules,
+) -> Option<(u32, u32)> {
     if titles.is_empty() {
         return None;
     }
     let mut best: Option<(usize, (u32, u32))> = None;
-    for el in doc.select(&rules.title_selector) {
-        let Some(stat) = analysis.stats.get(&el.id()) else {
+    // Measured elements only, in arena order (as `doc.select` would report them), and
+    // the selector is tested last, on the few with a short run span.
+    for (id, stat) in analysis.stats.iter() {
+        if stat.end_run <= stat.first_run || stat.end_run - stat.first_run > 3 {
+            continue;
+        }
+        let Some(el) = doc.tree.get(*id).and_then(ElementRef::wrap) else {
             continue;
         };
-        if stat.end_run <= stat.first_run || stat.end_run - stat.first_run > 3 {
+        if !rules.title_selector.matches(&el) {
             continue;
         }
         let line = text::squeeze(&el.text().collect::<String>());
@@ -461,9 +511,11 @@ fn is_ancestor(doc: &Html, ancestor: NodeId, node: NodeId) -> bool {
 }
 
 fn choose(doc: &Html, analysis: &Analysis, rules: &ContentRules) -> Option<Choice> {
+    // Elements without a prose score cannot score above zero: skip their hint weights.
     let mut ranked: Vec<(NodeId, f64)> = analysis
         .stats
         .iter()
+        .filter(|(_, stat)| stat.score > 0.0)
         .map(|(id, stat)| (*id, final_score(doc, analysis, *id, stat, rules)))
         .filter(|(_, s)| *s > 0.0)
         .collect();
@@ -545,18 +597,27 @@ fn choose(doc: &Html, analysis: &Analysis, rules: &ContentRules) -> Option<Choic
         )
     });
 
-    // Known containers: valid ones only.
+    // Known containers: valid ones only. Only measured elements (not hidden or skipped)
+    // with enough text and few links qualify, so the selectors are tested on those few,
+    // in arena order (the order `doc.select` reports them in).
+    let qualified: Vec<ElementRef> = analysis
+        .stats
+        .iter()
+        .filter(|(_, stat)| {
+            stat.text.tokens >= rules.knobs.container_min_tokens
+                && stat.link_density() <= rules.knobs.container_max_link_density
+        })
+        .filter_map(|(id, _)| doc.tree.get(*id).and_then(ElementRef::wrap))
+        .filter(|el| {
+            rules
+                .any_container
+                .as_ref()
+                .map_or(true, |any| any.matches(el))
+        })
+        .collect();
     let mut containers: Vec<(NodeId, &str)> = Vec::new();
     for container in &rules.containers {
-        for el in doc.select(&container.selector) {
-            let Some(stat) = analysis.stats.get(&el.id()) else {
-                continue; // hidden or skipped
-            };
-            if stat.text.tokens < rules.knobs.container_min_tokens
-                || stat.link_density() > rules.knobs.container_max_link_density
-            {
-                continue;
-            }
+        for el in qualified.iter().filter(|el| container.selector.matches(el)) {
             if is_feed_of_articles(doc, analysis, el.id()) {
                 continue; // an `<article>` teaser in a feed, or the feed itself
             }
@@ -946,34 +1007,43 @@ fn drop_repeated_captions(built: &mut blocks::Built) {
     }
 }
 
+/// The `<meta>` elements whose content is the page's title.
+const TITLE_META_SELECTOR: &str =
+    "meta[name=ArticleTitle], meta[property='og:title'], meta[name=title], meta[name=Title]";
+
 /// Titles the page declares (`<title>`, ArticleTitle, og:title), whitespace removed.
-fn page_titles(doc: &Html) -> Vec<String> {
-    let mut titles = Vec::new();
-    let title_sel = Selector::parse("title").ok();
-    let meta_sel = Selector::parse(
-        "meta[name=ArticleTitle], meta[property='og:title'], meta[name=title], meta[name=Title]",
-    )
-    .ok();
-    if let Some(sel) = title_sel {
-        for el in doc.select(&sel).take(1) {
-            titles.push(text::squeeze(&el.text().collect::<String>()));
+/// One pass over the arena (the order `Html::select` reports elements in): the first
+/// attached `<title>`, then the attached title `<meta>`s.
+fn page_titles(doc: &Html, rules: &ContentRules) -> Vec<String> {
+    let mut title: Option<String> = None;
+    let mut metas = Vec::new();
+    for node in doc.tree.nodes() {
+        let Some(el) = ElementRef::wrap(node) else {
+            continue;
+        };
+        if node.parent().is_none() {
+            continue; // detached
         }
-    }
-    if let Some(sel) = meta_sel {
-        for el in doc.select(&sel) {
-            if let Some(c) = el.value().attr("content") {
-                titles.push(text::squeeze(c));
+        match el.value().name() {
+            "title" if title.is_none() => {
+                title = Some(text::squeeze(&el.text().collect::<String>()));
             }
+            "meta" if rules.title_meta_selector.matches(&el) => {
+                if let Some(c) = el.value().attr("content") {
+                    metas.push(text::squeeze(c));
+                }
+            }
+            _ => {}
         }
     }
+    let mut titles: Vec<String> = title.into_iter().chain(metas).collect();
     titles.retain(|t| t.chars().count() >= 4);
     titles
 }
 
 /// Removes the article's own headline repeated at the top of the body (possibly split
 /// over a few lines, possibly with a footnote marker).
-fn drop_title_blocks(doc: &Html, blocks: &mut Vec<Block>) {
-    let titles = page_titles(doc);
+fn drop_title_blocks(titles: &[String], blocks: &mut Vec<Block>) {
     if titles.is_empty() {
         return;
     }

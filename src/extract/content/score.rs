@@ -6,8 +6,6 @@
 //! length, damped by its share of link text; the score goes to the element holding the
 //! run and, decreasingly, to its ancestors, as readability does.
 
-use std::collections::HashMap;
-
 use ego_tree::iter::Edge;
 use ego_tree::NodeId;
 use scraper::{Html, Node};
@@ -15,6 +13,7 @@ use scraper::{Html, Node};
 use super::dom;
 use super::text::Measure;
 use super::ContentRules;
+use crate::extract::nodes::NodeMap;
 
 /// What one element holds (visible text only).
 #[derive(Debug, Clone, Copy, Default)]
@@ -50,7 +49,8 @@ impl Stat {
 /// The measured page.
 #[derive(Debug, Default)]
 pub struct Analysis {
-    pub stats: HashMap<NodeId, Stat>,
+    /// Every element that is not skipped (hidden, not text, excluded), in arena order.
+    pub stats: NodeMap<Stat>,
     /// Links whose text is long enough to be a headline (a sign of list pages).
     pub headline_links: u32,
     pub headline_link_tokens: u32,
@@ -78,7 +78,10 @@ struct Run {
 }
 
 pub fn analyze(doc: &Html, rules: &ContentRules) -> Analysis {
-    let mut analysis = Analysis::default();
+    let mut analysis = Analysis {
+        stats: NodeMap::for_tree(&doc.tree),
+        ..Analysis::default()
+    };
     let mut runs: Vec<(NodeId, Run)> = Vec::new();
     let mut run = Run::default();
     let mut stack: Vec<Open> = Vec::new();

@@ -32,15 +32,55 @@ pub struct Measure {
     pub punct: u32,
 }
 
+/// Non-ASCII characters that are certainly neither letters nor digits: the space and
+/// punctuation of Chinese text (U+00A0, general punctuation, CJK brackets and marks,
+/// full-width punctuation). Answering for them first spares `char::is_alphanumeric`,
+/// whose table search is slow for characters outside Latin.
+fn is_common_non_alphanumeric(cp: u32) -> bool {
+    matches!(
+        cp,
+        0xA0 | 0x2000..=0x206F
+            | 0x3000..=0x3004
+            | 0x3008..=0x3020
+            | 0xFF00..=0xFF0F
+            | 0xFF1A..=0xFF20
+            | 0xFF3B..=0xFF40
+            | 0xFF5B..=0xFF65
+    )
+}
+
+/// Non-ASCII letters of the alphabets the corpora use (Latin with diacritics,
+/// Cyrillic): certainly alphanumeric, answered without the table search.
+fn is_common_letter(cp: u32) -> bool {
+    matches!(
+        cp,
+        0xC0..=0xD6 | 0xD8..=0xF6 | 0xF8..=0x24F | 0x400..=0x481 | 0x48A..=0x4FF
+    )
+}
+
 impl Measure {
     pub fn of(text: &str) -> Measure {
         let mut m = Measure::default();
         let mut in_word = false;
         for c in text.chars() {
-            if is_cjk(c) {
+            if c.is_ascii() {
+                if c.is_ascii_alphanumeric() {
+                    if !in_word {
+                        m.tokens += 1;
+                        in_word = true;
+                    }
+                } else {
+                    in_word = false;
+                    if matches!(c, ',' | '.' | ';' | '!' | '?') {
+                        m.punct += 1;
+                    }
+                }
+            } else if is_cjk(c) {
                 m.tokens += 1;
                 in_word = false;
-            } else if c.is_alphanumeric() {
+            } else if is_common_letter(c as u32)
+                || (!is_common_non_alphanumeric(c as u32) && c.is_alphanumeric())
+            {
                 if !in_word {
                     m.tokens += 1;
                     in_word = true;
@@ -69,8 +109,13 @@ impl Measure {
 pub fn normalize_space(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
     let mut pending: Option<char> = None;
-    for c in raw.chars() {
+    // Start of the current run of non-space characters, copied to `out` whole.
+    let mut run_start: Option<usize> = None;
+    for (i, c) in raw.char_indices() {
         if c.is_whitespace() || c == '\u{feff}' || c == '\u{200b}' {
+            if let Some(start) = run_start.take() {
+                out.push_str(&raw[start..i]);
+            }
             pending = Some(match pending {
                 None if c == '\u{3000}' => '\u{3000}',
                 Some('\u{3000}') if c == '\u{3000}' => '\u{3000}',
@@ -83,7 +128,10 @@ pub fn normalize_space(raw: &str) -> String {
                 out.push(space);
             }
         }
-        out.push(c);
+        run_start.get_or_insert(i);
+    }
+    if let Some(start) = run_start {
+        out.push_str(&raw[start..]);
     }
     out
 }
@@ -102,6 +150,129 @@ mod tests {
         let m = Measure::of("今天，天气好。 Hello world, 2024!");
         assert_eq!(m.tokens, 5 + 3);
         assert_eq!(m.punct, 4);
+    }
+
+    /// The character-by-character definitions the faster code must agree with.
+    fn reference_measure(text: &str) -> Measure {
+        let mut m = Measure::default();
+        let mut in_word = false;
+        for c in text.chars() {
+            if is_cjk(c) {
+                m.tokens += 1;
+                in_word = false;
+            } else if c.is_alphanumeric() {
+                if !in_word {
+                    m.tokens += 1;
+                    in_word = true;
+                }
+            } else {
+                in_word = false;
+                if is_prose_punct(c) {
+                    m.punct += 1;
+                }
+            }
+        }
+        m
+    }
+
+    fn reference_normalize_space(raw: &str) -> String {
+        let mut out = String::new();
+        let mut pending: Option<char> = None;
+        for c in raw.chars() {
+            if c.is_whitespace() || c == '\u{feff}' || c == '\u{200b}' {
+                pending = Some(match pending {
+                    None if c == '\u{3000}' => '\u{3000}',
+                    Some('\u{3000}') if c == '\u{3000}' => '\u{3000}',
+                    _ => ' ',
+                });
+                continue;
+            }
+            if let Some(space) = pending.take() {
+                if !out.is_empty() {
+                    out.push(space);
+                }
+            }
+            out.push(c);
+        }
+        out
+    }
+
+    #[test]
+    fn fast_paths_agree_with_the_definitions() {
+        let pieces = [
+            "县政府",
+            "，",
+            "。",
+            "、",
+            "：",
+            "！",
+            "？",
+            "；",
+            ".",
+            ",",
+            "!",
+            "?",
+            ";",
+            " ",
+            "\t",
+            "\n",
+            "\u{a0}",
+            "\u{3000}",
+            "\u{2002}",
+            "\u{200b}",
+            "\u{feff}",
+            "\u{3005}",
+            "\u{3007}",
+            "\u{3021}",
+            "《",
+            "》",
+            "“",
+            "”",
+            "（",
+            "）",
+            "ａ",
+            "１",
+            "é",
+            "ß",
+            "Ж",
+            "٣",
+            "abc",
+            "42",
+            "x1",
+            "_",
+            "-",
+            "ｶ",
+            "가",
+            "😀",
+        ];
+        let mut state = 7u32;
+        for _ in 0..3000 {
+            let mut text = String::new();
+            for _ in 0..(state % 40) {
+                state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                text.push_str(pieces[(state >> 16) as usize % pieces.len()]);
+            }
+            assert_eq!(Measure::of(&text), reference_measure(&text), "{text:?}");
+            assert_eq!(
+                normalize_space(&text),
+                reference_normalize_space(&text),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn shortcut_characters_are_not_alphanumeric() {
+        for cp in 0..=0x10FFFFu32 {
+            if let Some(c) = char::from_u32(cp) {
+                if is_common_non_alphanumeric(cp) {
+                    assert!(!c.is_alphanumeric(), "U+{cp:04X}");
+                }
+                if is_common_letter(cp) {
+                    assert!(c.is_alphanumeric() && !is_cjk(c), "U+{cp:04X}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -79,6 +79,10 @@ pub struct Found {
 pub fn find_dates(text: &str, rules: &MetaRules) -> Vec<Found> {
     let mut all: Vec<Found> = Vec::new();
     for pattern in &rules.date_formats {
+        // Most texts hold no date: a plain match test allocates no capture slots.
+        if !pattern.regex.is_match(text) {
+            continue;
+        }
         for caps in pattern.regex.captures_iter(text) {
             let Some(whole) = caps.get(0) else { continue };
             if let Some(value) = value_from_caps(&caps) {
@@ -172,6 +176,9 @@ pub fn url_date(url: &str, rules: &MetaRules) -> Option<UrlDate> {
         None => url,
     };
     for pattern in &rules.url_dates {
+        if !pattern.regex.is_match(path) {
+            continue;
+        }
         for caps in pattern.regex.captures_iter(path) {
             let (Some(y), Some(m)) = (group_u32(&caps, "y"), group_u32(&caps, "m")) else {
                 continue;
@@ -252,6 +259,11 @@ pub fn label_before(line: &str, at: usize, rules: &MetaRules) -> Option<LabelKin
 
 /// True when the line carries a source or author label (an info line).
 pub fn has_info_label(line: &str, rules: &MetaRules) -> bool {
+    // A colon after the label or a label ending in 于/於 is needed: no such character,
+    // no info label.
+    if !line.contains([':', '：', '于', '於']) {
+        return false;
+    }
     rules.labels.find_iter(line).any(|m| {
         let kind = rules.label_kind(m.pattern().as_usize());
         let rest = line[m.end()..].trim_start();
@@ -272,11 +284,9 @@ pub fn visible_candidates(scan: &Scan, anchor: Option<usize>, rules: &MetaRules)
         if !text.bytes().any(|b| b.is_ascii_digit()) {
             continue;
         }
-        if contains_any(text, &rules.today_words) || contains_any(text, &rules.copyright_words) {
-            continue;
-        }
+        // (Dates first: the cheaper test, and most lines have none.)
         let found = find_dates(text, rules);
-        if found.is_empty() {
+        if found.is_empty() || rules.not_date_line_words.is_match(text) {
             continue;
         }
         let short = text.chars().count() <= 120;
@@ -380,6 +390,17 @@ pub fn choose(
     rules: &MetaRules,
     tz: FixedOffset,
 ) -> Option<Published> {
+    choose_with_line(scan, anchor, page_url, rules, tz).0
+}
+
+/// [`choose`], and the line of the visible date when the date is one.
+pub fn choose_with_line(
+    scan: &Scan,
+    anchor: Option<usize>,
+    page_url: Option<&str>,
+    rules: &MetaRules,
+    tz: FixedOffset,
+) -> (Option<Published>, Option<usize>) {
     let metas = meta_dates(scan, rules);
     let regenerated: Vec<NaiveDate> = rules
         .meta_regenerated
@@ -404,10 +425,24 @@ pub fn choose(
                 from = format!("visible_line+meta:{key}");
             }
         }
-        return Some(value.to_published(tz, &from));
+        return (Some(value.to_published(tz, &from)), Some(best.line));
     }
+    (
+        choose_hidden(scan, &metas, &regenerated, url, rules, tz),
+        None,
+    )
+}
 
-    for (key, m) in &metas {
+/// The date when no visible line shows one: metas, JSON-LD, then the URL.
+fn choose_hidden(
+    scan: &Scan,
+    metas: &[(String, DateValue)],
+    regenerated: &[NaiveDate],
+    url: Option<UrlDate>,
+    rules: &MetaRules,
+    tz: FixedOffset,
+) -> Option<Published> {
+    for (key, m) in metas {
         let day = m.local_day(tz);
         if regenerated.contains(&day) {
             continue;

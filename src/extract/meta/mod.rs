@@ -72,11 +72,15 @@ pub struct PageMeta {
 
 /// The base for relative links: `<base href>` resolved against the page address.
 pub fn base_url(doc: &Html, page: Option<&Url>) -> Option<Url> {
-    let selector = scraper::Selector::parse("base[href]").expect("static selector");
-    let href = doc
-        .select(&selector)
-        .next()
-        .and_then(|e| e.value().attr("href"));
+    // The first `base[href]` in arena order, as `Html::select` finds it (which skips
+    // nodes without a parent), without parsing and matching a selector on every node.
+    let href = doc.tree.nodes().find_map(|node| {
+        let el = node.value().as_element()?;
+        if el.name() != "base" || node.parent().is_none() {
+            return None;
+        }
+        el.attr("href")
+    });
     match (page, href) {
         (Some(page), Some(href)) => page.join(href.trim()).ok().or_else(|| Some(page.clone())),
         (None, Some(href)) => Url::parse(href.trim()).ok(),
@@ -109,17 +113,14 @@ pub fn read_scan(
         .map(|(_, v)| dom::collapse_ws(v));
     let headline = title::choose(scan, site_name.as_deref(), meta_column.as_deref(), rules);
     let page_url = base.map(|u| u.as_str().to_string());
-    let published = date::choose(
+    // The line of the visible date, when the date is one (an outlet may stand next to it).
+    let (published, date_line) = date::choose_with_line(
         scan,
         headline.line,
         page_url.as_deref(),
         rules,
         options.timezone,
     );
-    let date_line = published
-        .as_ref()
-        .filter(|p| p.from.starts_with("visible_line"))
-        .and_then(|_| best_visible_line(scan, headline.line, rules));
     let people = people::read(scan, headline.line, site_name.as_deref(), date_line, rules);
     let column = site::column(scan, headline.text.as_deref(), rules);
     PageMeta {
@@ -137,12 +138,6 @@ pub fn read_scan(
         language: None,
         script: None,
     }
-}
-
-fn best_visible_line(scan: &dom::Scan, anchor: Option<usize>, rules: &MetaRules) -> Option<usize> {
-    let mut v = date::visible_candidates(scan, anchor, rules);
-    v.sort_by_key(|c| (std::cmp::Reverse(c.score), c.line));
-    v.first().map(|c| c.line)
 }
 
 /// How many blocks at each end of the body are checked for metadata lines.
@@ -291,4 +286,47 @@ fn is_widget_line(text: &str, rules: &MetaRules) -> bool {
         .filter(|w| !w.is_empty())
         .collect();
     !words.is_empty() && words.iter().all(|w| rules.widget_line_words.contains(*w))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_url_finds_what_the_selector_finds() {
+        let page = Url::parse("http://example.gov.cn/a/b.html").ok();
+        for html in [
+            "<html><head><base target='_blank'><base href='/x/'><base href='/y/'></head></html>",
+            "<html><head></head><body><svg><base href='/svg/'></base></svg></body></html>",
+            "<html><head><BASE HREF=' http://other.cn/ '></head></html>",
+            "<html><head><title>t</title></head><body>no base</body></html>",
+        ] {
+            let doc = Html::parse_document(html);
+            let selector = scraper::Selector::parse("base[href]").expect("static selector");
+            let expected = doc
+                .select(&selector)
+                .next()
+                .and_then(|e| e.value().attr("href"));
+            let expected = match expected {
+                Some(href) => page.as_ref().and_then(|p| p.join(href.trim()).ok()),
+                None => page.clone(),
+            };
+            assert_eq!(base_url(&doc, page.as_ref()), expected, "{html}");
+        }
+    }
+
+    #[test]
+    fn script_table_agrees_with_the_sets() {
+        let rules = MetaRules::default();
+        for c in rules.simplified_only.iter().chain(&rules.traditional_only) {
+            let expected = if rules.simplified_only.contains(c) {
+                rules::ScriptChars::SIMPLIFIED
+            } else {
+                rules::ScriptChars::TRADITIONAL
+            };
+            assert_eq!(rules.script_chars.of(*c), expected, "{c}");
+        }
+        assert_eq!(rules.script_chars.of('a'), 0);
+        assert_eq!(rules.script_chars.of('的'), 0);
+    }
 }

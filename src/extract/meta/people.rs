@@ -18,6 +18,8 @@
 //! A value is cut at the next label, a date, page furniture (字号 打印 …) and brackets;
 //! a 来源 value also at the first space (`来源：央视新闻客户端 中国青年网` → 央视新闻客户端).
 
+use std::borrow::Cow;
+
 use super::date::find_dates;
 use super::dom::{is_han, Scan};
 use super::rules::{LabelKind, MetaRules};
@@ -209,7 +211,8 @@ pub fn trim_punct(s: &str) -> &str {
                 s = s[open.len_utf8()..].trim_start();
             }
         }
-        if s == before {
+        // `s` only ever shrinks: the same length means nothing was trimmed.
+        if s.len() == before.len() {
             break;
         }
     }
@@ -264,7 +267,7 @@ pub fn is_org(name: &str, rules: &MetaRules) -> bool {
 /// True when `token` can be a person's name or pen name.
 pub fn is_person(token: &str, rules: &MetaRules) -> bool {
     let n = token.chars().count();
-    if rules.not_name.iter().any(|w| token.contains(w.as_str())) {
+    if rules.not_name_has_empty || rules.not_name_words.is_match(token) {
         return false;
     }
     if token.chars().all(is_han) {
@@ -326,12 +329,19 @@ fn strip_affiliation<'a>(token: &'a str, rules: &MetaRules) -> &'a str {
     if token.chars().count() <= 4 || is_org(token, rules) {
         return token;
     }
+    // Each word counts at its first occurrence only, and only when that is not at the
+    // start. Overlapping matches come in order of their end, so a word's first match
+    // is its first occurrence.
     let mut cut = token.len();
-    for w in &rules.affiliation_starts {
-        if let Some(i) = token.find(w.as_str()) {
-            if i > 0 {
-                cut = cut.min(i);
-            }
+    let mut seen: Vec<usize> = Vec::new();
+    for m in rules.affiliation_words.find_overlapping_iter(token) {
+        let word = m.pattern().as_usize();
+        if seen.contains(&word) {
+            continue;
+        }
+        seen.push(word);
+        if m.start() > 0 {
+            cut = cut.min(m.start());
         }
     }
     &token[..cut]
@@ -747,10 +757,12 @@ pub fn read(
     }
     // 4. labelled credits after the headline (footer `本文来源：… 作者：…`).
     for &i in &after {
+        // Once all three are known nothing below changes them.
+        if source.is_some() && author.is_some() && editor.is_some() {
+            break;
+        }
         let line = &scan.lines[i];
-        if line.text.chars().count() > 100
-            || (source.is_some() && author.is_some() && editor.is_some())
-        {
+        if line.text.chars().count() > 100 {
             continue;
         }
         if !rules.labels.is_match(&line.text) {
@@ -845,16 +857,21 @@ fn strip_label_prefix<'a>(v: &'a str, rules: &MetaRules) -> &'a str {
     v
 }
 
-fn strip_dates(text: &str, rules: &MetaRules) -> String {
-    let mut out = String::new();
+/// `text` with every date replaced by a space (borrowed when it holds none).
+fn strip_dates<'a>(text: &'a str, rules: &MetaRules) -> Cow<'a, str> {
+    let found = find_dates(text, rules);
+    if found.is_empty() {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
     let mut last = 0;
-    for f in find_dates(text, rules) {
+    for f in found {
         out.push_str(&text[last..f.start]);
         out.push(' ');
         last = f.end;
     }
     out.push_str(&text[last..]);
-    out
+    Cow::Owned(out)
 }
 
 /// `2018-02-28 14:31中央社 澎湖縣28日電` → 中央社; `北京新浪網 (2020-01-21 11:12)` → 北京新浪網.
@@ -940,4 +957,43 @@ fn json_ld_authors(scan: &Scan) -> (Vec<String>, Vec<String>) {
         }
     }
     (people, orgs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn affiliation_cut_equals_the_per_word_search() {
+        let rules = MetaRules::default();
+        let reference = |token: &str| {
+            if token.chars().count() <= 4 || is_org(token, &rules) {
+                return token.len();
+            }
+            let mut cut = token.len();
+            for w in &rules.affiliation_starts {
+                if let Some(i) = token.find(w.as_str()) {
+                    if i > 0 {
+                        cut = cut.min(i);
+                    }
+                }
+            }
+            cut
+        };
+        for token in [
+            "方敏北京大学经济学院教授",
+            "北京大学王某某北京",
+            "王某某",
+            "李四清华大学教授研究员",
+            "中国人民大学张三",
+            "张三中国人民大学北京",
+            "大学生王五大学",
+        ] {
+            assert_eq!(
+                strip_affiliation(token, &rules).len(),
+                reference(token),
+                "{token}"
+            );
+        }
+    }
 }

@@ -6,7 +6,7 @@
 //! `[script]` of meta.toml), else `zh-Hans`.
 
 use super::dom::is_han;
-use super::rules::MetaRules;
+use super::rules::{MetaRules, ScriptChars};
 
 pub fn detect(text: &str, rules: &MetaRules) -> (Option<String>, Option<String>) {
     let (mut han, mut latin, mut other, mut simp, mut trad) =
@@ -14,10 +14,10 @@ pub fn detect(text: &str, rules: &MetaRules) -> (Option<String>, Option<String>)
     for c in text.chars() {
         if is_han(c) {
             han += 1;
-            if rules.simplified_only.contains(&c) {
-                simp += 1;
-            } else if rules.traditional_only.contains(&c) {
-                trad += 1;
+            match rules.script_chars.of(c) {
+                ScriptChars::SIMPLIFIED => simp += 1,
+                ScriptChars::TRADITIONAL => trad += 1,
+                _ => {}
             }
         } else if c.is_ascii_alphabetic() {
             latin += 1;

@@ -42,6 +42,9 @@ pub fn site_id(scan: &Scan, rules: &MetaRules) -> Option<String> {
         }
     }
     scan.lines.iter().rev().find_map(|l| {
+        if !rules.site_id_line.is_match(&l.text) {
+            return None;
+        }
         rules
             .site_id_line
             .captures(&l.text)
