@@ -22,6 +22,11 @@
 //! `GAZETTE_BENCH_SECONDS` (default 3) is the minimum time of each throughput run;
 //! `GAZETTE_BENCH_BATCH` (default 10000) the size of the RSS batch.
 
+/// The binary's allocator, so that the figures are the ones users get.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -221,7 +226,7 @@ fn timed_cascade(page: &RawPage, extractor: &Extractor, acc: &mut [Duration; 10]
     lap(acc, 0);
     let decoded = decode::decode(&page.bytes, page.content_type.as_deref());
     lap(acc, 1);
-    let mut doc = scraper::Html::parse_document(&decoded.text);
+    let mut doc = gazette::extract::parse::parse_document(&decoded.text);
     lap(acc, 2);
     let base = meta::base_url(&doc, page.address());
     let removed = spam::remove_spam(&mut doc, &decoded.text, base.as_ref(), &rules.spam);

@@ -6,11 +6,12 @@ use std::io::Read;
 use std::sync::OnceLock;
 
 use regex::Regex;
-use scraper::{Html, Selector};
+use scraper::Selector;
 use serde::Deserialize;
 use url::Url;
 
 use crate::config::TrapLimits;
+use crate::extract::parse::parse_document;
 
 /// The built-in crawl lexicon (`config/rules/crawl.toml`).
 pub const BUILTIN_CRAWL_RULES: &str = include_str!("../../config/rules/crawl.toml");
@@ -176,7 +177,7 @@ pub fn discover_links(
             selector("link[rel=canonical][href]"),
         )
     });
-    let doc = Html::parse_document(html);
+    let doc = parse_document(html);
     let base = doc
         .select(base_sel)
         .next()

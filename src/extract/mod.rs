@@ -2,7 +2,8 @@
 //!
 //! The cascade, in order (each step is its own module):
 //! 1. [`crate::decode`]: bytes → text, with the encoding and where it came from.
-//! 2. parse once into a DOM (html5ever via `scraper`; tolerant of any malformed HTML).
+//! 2. [`parse`] once into a DOM (html5ever via `scraper`; tolerant of any malformed HTML),
+//!    with script and style bodies set aside while the parser runs.
 //! 3. [`spam`]: find and detach injected gambling spam, reporting each removal.
 //! 4. [`meta::read`]: metadata from meta tags, JSON-LD, visible info lines, footer and
 //!    breadcrumb, read *before* cleaning because cleaning removes those regions.
@@ -17,6 +18,7 @@ pub mod clean;
 pub mod content;
 pub mod meta;
 pub(crate) mod nodes;
+pub mod parse;
 pub mod spam;
 
 use std::sync::Arc;
@@ -171,7 +173,7 @@ impl Extractor {
     /// Runs the cascade on text that is already decoded.
     pub fn process_decoded(&self, page: &RawPage, decoded: &Decoded) -> Outcome {
         let rules = &*self.rules;
-        let mut doc = scraper::Html::parse_document(&decoded.text);
+        let mut doc = parse::parse_document(&decoded.text);
         let base = meta::base_url(&doc, page.address());
         let encoding = decoded.info();
 
