@@ -19,7 +19,6 @@ mod score;
 pub mod text;
 
 use ego_tree::NodeId;
-use scraper::selector::ToCss;
 use scraper::{ElementRef, Html, Selector};
 use serde::Deserialize;
 use url::Url;
@@ -128,6 +127,7 @@ impl ContentRules {
     /// Compiles the built-in file and any user extensions (user containers first).
     pub fn compile(sources: &[RuleSource]) -> Result<Self, RulesError> {
         let mut containers = Vec::new();
+        let mut container_css = Vec::new();
         let mut knob_table = toml::Table::new();
         let mut rules_lists: [Vec<String>; 7] = Default::default();
         let mut title_selector: Option<Selector> = None;
@@ -148,6 +148,7 @@ impl ContentRules {
                     name: c.name,
                     selector,
                 });
+                container_css.push(c.selector);
             }
             if let (None, Some(sel)) = (&title_selector, &raw.title_selector) {
                 title_selector = Some(
@@ -192,7 +193,7 @@ impl ContentRules {
                     message,
                 },
             )?;
-        let any_container = any_of(containers.iter().map(|c| &c.selector));
+        let any_container = any_of(&container_css);
         Ok(ContentRules {
             containers,
             any_container,
@@ -217,21 +218,13 @@ impl ContentRules {
     }
 }
 
-/// One selector list matching what any of `selectors` matches, when every selector
-/// reads back from its CSS text unchanged (otherwise `None`: no shortcut).
-fn any_of<'a>(selectors: impl Iterator<Item = &'a Selector>) -> Option<Selector> {
-    let mut texts = Vec::new();
-    for selector in selectors {
-        let css = selector.to_css_string();
-        if Selector::parse(&css).ok().as_ref() != Some(selector) {
-            return None;
-        }
-        texts.push(css);
-    }
-    if texts.is_empty() {
+/// One selector list matching what any of the container selector lists matches: their
+/// CSS texts joined by commas (each parsed on its own already, so the join parses too).
+fn any_of(css_texts: &[String]) -> Option<Selector> {
+    if css_texts.is_empty() {
         return None;
     }
-    Selector::parse(&texts.join(", ")).ok()
+    Selector::parse(&css_texts.join(", ")).ok()
 }
 
 /// What a body block is, so later stages can treat headings or captions differently.
@@ -389,10 +382,19 @@ fn find_title_runs(
         return None;
     }
     let mut best: Option<(usize, (u32, u32))> = None;
+    // A line matches only if it has at most 200 characters and at most 8 more than
+    // some title, and a line has at least as many characters as tokens: longer
+    // elements (every paragraph of a long article) are passed over before their text
+    // is gathered.
+    let longest_title = titles.iter().map(|t| t.chars().count()).max().unwrap_or(0);
+    let max_tokens = u32::try_from(longest_title.saturating_add(8).min(200)).unwrap_or(200);
     // Measured elements only, in arena order (as `doc.select` would report them), and
     // the selector is tested last, on the few with a short run span.
     for (id, stat) in analysis.stats.iter() {
-        if stat.end_run <= stat.first_run || stat.end_run - stat.first_run > 3 {
+        if stat.end_run <= stat.first_run
+            || stat.end_run - stat.first_run > 3
+            || stat.text.tokens > max_tokens
+        {
             continue;
         }
         let Some(el) = doc.tree.get(*id).and_then(ElementRef::wrap) else {
@@ -1135,6 +1137,23 @@ mod tests {
             BodyOutcome::Body(b) => b.text(),
             BodyOutcome::NotArticle { kind, reason } => panic!("not an article: {kind:?} {reason}"),
         }
+    }
+
+    #[test]
+    fn known_containers_are_screened_by_one_selector_list() {
+        let rules = Rules::builtin().expect("rules");
+        let any = rules.content.any_container.as_ref().expect("a combined selector");
+        let doc = Html::parse_document(
+            "<div class='TRS_Editor'>a</div><div itemprop='articleBody'>b</div><p>c</p>",
+        );
+        let matched: Vec<&str> = doc
+            .tree
+            .nodes()
+            .filter_map(ElementRef::wrap)
+            .filter(|el| any.matches(el))
+            .map(|el| el.value().name())
+            .collect();
+        assert_eq!(matched, ["div", "div"]);
     }
 
     #[test]

@@ -59,23 +59,44 @@ fn is_common_letter(cp: u32) -> bool {
 }
 
 impl Measure {
+    /// Reads bytes rather than characters: ASCII and the ideographs U+4E00–U+9FFF (the
+    /// bulk of Chinese text, three bytes led by E4–E9) are counted without decoding;
+    /// everything else takes the general path.
     pub fn of(text: &str) -> Measure {
+        let bytes = text.as_bytes();
         let mut m = Measure::default();
         let mut in_word = false;
-        for c in text.chars() {
-            if c.is_ascii() {
-                if c.is_ascii_alphanumeric() {
+        let mut i = 0;
+        while let Some(&b) = bytes.get(i) {
+            if b < 0x80 {
+                if b.is_ascii_alphanumeric() {
                     if !in_word {
                         m.tokens += 1;
                         in_word = true;
                     }
                 } else {
                     in_word = false;
-                    if matches!(c, ',' | '.' | ';' | '!' | '?') {
+                    if matches!(b, b',' | b'.' | b';' | b'!' | b'?') {
                         m.punct += 1;
                     }
                 }
-            } else if is_cjk(c) {
+                i += 1;
+                continue;
+            }
+            if (0xE4..=0xE9).contains(&b)
+                && bytes.get(i + 1).is_some_and(|&b1| b > 0xE4 || b1 >= 0xB8)
+            {
+                // U+4E00 (E4 B8 80) to U+9FFF (E9 BF BF).
+                m.tokens += 1;
+                in_word = false;
+                i += 3;
+                continue;
+            }
+            let Some(c) = text[i..].chars().next() else {
+                break;
+            };
+            i += c.len_utf8();
+            if is_cjk(c) {
                 m.tokens += 1;
                 in_word = false;
             } else if is_common_letter(c as u32)
@@ -107,12 +128,32 @@ impl Measure {
 /// because Chinese pages use it as a separator (`记者　张雨蝶`) that later stages read;
 /// indentation (U+3000, `&nbsp;`) at the start of a paragraph is dropped.
 pub fn normalize_space(raw: &str) -> String {
+    let bytes = raw.as_bytes();
     let mut out = String::with_capacity(raw.len());
     let mut pending: Option<char> = None;
     // Start of the current run of non-space characters, copied to `out` whole.
     let mut run_start: Option<usize> = None;
-    for (i, c) in raw.char_indices() {
-        if c.is_whitespace() || c == '\u{feff}' || c == '\u{200b}' {
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        // Only ASCII and characters led by C2, E1, E2, E3 or EF can be white space
+        // (U+0085, U+00A0, U+1680, U+2000–U+205F, U+3000, U+FEFF): the others are
+        // stepped over by their length.
+        let space = match b {
+            b'\t'..=b'\r' | b' ' => Some(b as char),
+            0x00..=0x7F => None,
+            0xC2 | 0xE1 | 0xE2 | 0xE3 | 0xEF => raw[i..]
+                .chars()
+                .next()
+                .filter(|&c| c.is_whitespace() || c == '\u{feff}' || c == '\u{200b}'),
+            _ => None,
+        };
+        let len = match b {
+            0x00..=0x7F => 1,
+            0x80..=0xDF => 2,
+            0xE0..=0xEF => 3,
+            _ => 4,
+        };
+        if let Some(c) = space {
             if let Some(start) = run_start.take() {
                 out.push_str(&raw[start..i]);
             }
@@ -121,14 +162,15 @@ pub fn normalize_space(raw: &str) -> String {
                 Some('\u{3000}') if c == '\u{3000}' => '\u{3000}',
                 _ => ' ',
             });
-            continue;
-        }
-        if let Some(space) = pending.take() {
-            if !out.is_empty() {
-                out.push(space);
+        } else {
+            if let Some(space) = pending.take() {
+                if !out.is_empty() {
+                    out.push(space);
+                }
             }
+            run_start.get_or_insert(i);
         }
-        run_start.get_or_insert(i);
+        i += len;
     }
     if let Some(start) = run_start {
         out.push_str(&raw[start..]);
@@ -244,6 +286,20 @@ mod tests {
             "ｶ",
             "가",
             "😀",
+            "\u{4dff}",
+            "\u{4e00}",
+            "\u{9fff}",
+            "\u{a000}",
+            "\u{3400}",
+            "\u{85}",
+            "\u{1680}",
+            "\u{2028}",
+            "\u{202f}",
+            "\u{205f}",
+            "\u{b}",
+            "\u{1c}",
+            "\u{e000}",
+            "䷀",
         ];
         let mut state = 7u32;
         for _ in 0..3000 {
