@@ -1142,7 +1142,11 @@ mod tests {
     #[test]
     fn known_containers_are_screened_by_one_selector_list() {
         let rules = Rules::builtin().expect("rules");
-        let any = rules.content.any_container.as_ref().expect("a combined selector");
+        let any = rules
+            .content
+            .any_container
+            .as_ref()
+            .expect("a combined selector");
         let doc = Html::parse_document(
             "<div class='TRS_Editor'>a</div><div itemprop='articleBody'>b</div><p>c</p>",
         );
