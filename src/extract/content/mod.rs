@@ -47,7 +47,7 @@ pub struct ContentRules {
     hint_matchers: dom::HintMatchers,
     /// All container selectors as one list: elements matching none of them are ruled
     /// out with one test instead of one per container.
-    any_container: Option<Selector>,
+    any_container: AnyOf,
     /// `<meta>` elements that declare the article's title.
     title_meta_selector: Selector,
     knobs: Knobs,
@@ -192,7 +192,7 @@ impl ContentRules {
                     message,
                 },
             )?;
-        let any_container = any_of(containers.iter().map(|c| &c.selector));
+        let any_container = AnyOf::new(containers.iter().map(|c| &c.selector));
         Ok(ContentRules {
             containers,
             any_container,
@@ -217,21 +217,45 @@ impl ContentRules {
     }
 }
 
-/// One selector list matching what any of `selectors` matches, when every selector
-/// reads back from its CSS text unchanged (otherwise `None`: no shortcut).
-fn any_of<'a>(selectors: impl Iterator<Item = &'a Selector>) -> Option<Selector> {
-    let mut texts = Vec::new();
-    for selector in selectors {
-        let css = selector.to_css_string();
-        if Selector::parse(&css).ok().as_ref() != Some(selector) {
-            return None;
+/// What any of a list of selectors matches, tested at once: the selectors that read back
+/// from their CSS text unchanged joined into one list, and the others (whose CSS text
+/// does not parse back the same, e.g. `[itemprop=articleBody]`, which `to_css` quotes
+/// twice) kept apart and tested one by one.
+#[derive(Debug)]
+struct AnyOf {
+    joined: Option<Selector>,
+    apart: Vec<Selector>,
+}
+
+impl AnyOf {
+    fn new<'a>(selectors: impl Iterator<Item = &'a Selector>) -> AnyOf {
+        let selectors: Vec<&Selector> = selectors.collect();
+        let mut texts = Vec::new();
+        let mut apart = Vec::new();
+        for &selector in &selectors {
+            let css = selector.to_css_string();
+            if Selector::parse(&css).ok().as_ref() == Some(selector) {
+                texts.push(css);
+            } else {
+                apart.push(selector.clone());
+            }
         }
-        texts.push(css);
+        let joined = if texts.is_empty() {
+            None
+        } else {
+            Selector::parse(&texts.join(", ")).ok()
+        };
+        if joined.is_none() {
+            // Not expected (each part parsed alone): then every selector is tested apart.
+            apart = selectors.into_iter().cloned().collect();
+        }
+        AnyOf { joined, apart }
     }
-    if texts.is_empty() {
-        return None;
+
+    fn matches(&self, el: &ElementRef) -> bool {
+        self.joined.as_ref().is_some_and(|s| s.matches(el))
+            || self.apart.iter().any(|s| s.matches(el))
     }
-    Selector::parse(&texts.join(", ")).ok()
 }
 
 /// What a body block is, so later stages can treat headings or captions differently.
@@ -608,12 +632,7 @@ fn choose(doc: &Html, analysis: &Analysis, rules: &ContentRules) -> Option<Choic
                 && stat.link_density() <= rules.knobs.container_max_link_density
         })
         .filter_map(|(id, _)| doc.tree.get(*id).and_then(ElementRef::wrap))
-        .filter(|el| {
-            rules
-                .any_container
-                .as_ref()
-                .map_or(true, |any| any.matches(el))
-        })
+        .filter(|el| rules.any_container.matches(el))
         .collect();
     let mut containers: Vec<(NodeId, &str)> = Vec::new();
     for container in &rules.containers {
@@ -1219,5 +1238,40 @@ mod tests {
             }
             _ => panic!("expected body"),
         }
+    }
+}
+
+#[cfg(test)]
+mod any_of_tests {
+    use super::*;
+
+    /// The joined test says what testing each container selector says, on elements of
+    /// every kind the built-in selectors name (the `itemprop` one is kept apart).
+    #[test]
+    fn any_container_equals_each_container() {
+        let rules = crate::rules::Rules::builtin().unwrap();
+        let content = &rules.content;
+        assert!(content.any_container.joined.is_some());
+        assert_eq!(content.any_container.apart.len(), 1);
+        let html = r#"<html><body>
+            <div class="TRS_Editor">a</div><div class="trs_editor">b</div>
+            <ucapcontent>c</ucapcontent><div id="UCAP-CONTENT">d</div><div id="zoom">e</div>
+            <div id="ZOOM">f</div><div class="x bt_content y">g</div><p class="view">h</p>
+            <div itemprop="articleBody">i</div><div itemprop="articlebody">j</div>
+            <section class="content">k</section><div id="Content">l</div><article>m</article>
+            <div class="article-content">n</div><span class="zw">o</span><div>p</div>
+            <div class="news_content extra" id="zw">q</div><div class="contents">r</div>
+        </body></html>"#;
+        let doc = Html::parse_document(html);
+        let mut matched = 0;
+        for node in doc.tree.nodes() {
+            let Some(el) = ElementRef::wrap(node) else {
+                continue;
+            };
+            let each = content.containers.iter().any(|c| c.selector.matches(&el));
+            assert_eq!(content.any_container.matches(&el), each, "{:?}", el.value());
+            matched += usize::from(each);
+        }
+        assert!(matched >= 12, "{matched}");
     }
 }
