@@ -281,116 +281,115 @@ pub fn check_input(bytes: &[u8], max_bytes: usize) -> Result<(), ExtractError> {
 /// Real pages, even with many unclosed `<font>` tags, stay far below.
 pub const MAX_NESTING: usize = 2000;
 
-/// Elements that never hold children or that the parser closes implicitly, so they do
-/// not add to the nesting depth.
-const NON_NESTING: &[&[u8]] = &[
-    b"area",
-    b"base",
-    b"br",
-    b"col",
-    b"colgroup",
-    b"dd",
-    b"dt",
-    b"embed",
-    b"hr",
-    b"html",
-    b"head",
-    b"body",
-    b"img",
-    b"input",
-    b"li",
-    b"link",
-    b"meta",
-    b"option",
-    b"p",
-    b"param",
-    b"rp",
-    b"rt",
-    b"source",
-    b"tbody",
-    b"td",
-    b"tfoot",
-    b"th",
-    b"thead",
-    b"tr",
-    b"track",
-    b"wbr",
-    b"!doctype",
-];
+/// What a tag name means for the nesting depth.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum TagKind {
+    /// Holds children: opening adds a level, closing removes one.
+    Nesting,
+    /// Never holds children or is closed implicitly by the parser (`br`, `p`, `li`,
+    /// `td`, ...): no level either way.
+    Flat,
+    /// Its content is raw text up to the closing tag, skipped whole.
+    Script,
+    Style,
+}
+
+/// The longest name [`tag_kind`] tells apart (`colgroup`, `!doctype`); any longer name
+/// nests.
+const LONGEST_KNOWN_TAG: usize = 8;
+
+/// The kind of a lower-cased tag name of at most [`LONGEST_KNOWN_TAG`] bytes. A `match`
+/// on the bytes compiles to a few comparisons, where a list lookup compared the name
+/// with every entry.
+fn tag_kind(name: &[u8]) -> TagKind {
+    match name {
+        b"area" | b"base" | b"br" | b"col" | b"colgroup" | b"dd" | b"dt" | b"embed" | b"hr"
+        | b"html" | b"head" | b"body" | b"img" | b"input" | b"li" | b"link" | b"meta"
+        | b"option" | b"p" | b"param" | b"rp" | b"rt" | b"source" | b"tbody" | b"td" | b"tfoot"
+        | b"th" | b"thead" | b"tr" | b"track" | b"wbr" | b"!doctype" => TagKind::Flat,
+        b"script" => TagKind::Script,
+        b"style" => TagKind::Style,
+        _ => TagKind::Nesting,
+    }
+}
+
+/// Bytes that continue a tag name for [`nesting_estimate`].
+fn is_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'!'
+}
+
+/// Where `pat` (starting with `<` or `-`, no letters but ASCII-case-insensitively)
+/// next occurs at or after `from`; only positions of its first byte are compared.
+fn find_ignore_case(bytes: &[u8], from: usize, pat: &[u8]) -> Option<usize> {
+    let mut at = from.min(bytes.len());
+    while let Some(offset) = memchr::memchr(pat[0], &bytes[at..]) {
+        let found = at + offset;
+        if bytes
+            .get(found..found + pat.len())
+            .is_some_and(|s| s.eq_ignore_ascii_case(pat))
+        {
+            return Some(found);
+        }
+        at = found + 1;
+    }
+    None
+}
 
 /// A byte-level estimate of the deepest element nesting, stopping early at `stop_at`.
 /// Counts open minus close tags, skipping comments, scripts and styles; works on any
 /// ASCII-compatible encoding without decoding.
+///
+/// One pass: `memchr` jumps from tag to tag, and only the first
+/// [`LONGEST_KNOWN_TAG`]` + 1` bytes of a name are read (a longer name nests).
 fn nesting_estimate(bytes: &[u8], stop_at: usize) -> usize {
-    let lower_starts = |at: usize, pat: &[u8]| {
-        bytes.len() >= at + pat.len() && bytes[at..at + pat.len()].eq_ignore_ascii_case(pat)
-    };
-    // `pat` starts with `<` or `-`; only positions of that byte are compared.
-    let find_from = |from: usize, pat: &[u8]| {
-        let mut at = from.min(bytes.len());
-        while let Some(offset) = memchr::memchr(pat[0], &bytes[at..]) {
-            if lower_starts(at + offset, pat) {
-                return Some(at + offset);
-            }
-            at += offset + 1;
-        }
-        None
-    };
     let (mut depth, mut deepest, mut i) = (0usize, 0usize, 0usize);
-    while let Some(offset) = memchr_lt(&bytes[i..]) {
+    while let Some(offset) = memchr::memchr(b'<', &bytes[i..]) {
         i += offset + 1;
-        if lower_starts(i, b"!--") {
-            i = find_from(i + 3, b"-->").map_or(bytes.len(), |end| end + 3);
+        let rest = &bytes[i..];
+        if rest.starts_with(b"!--") {
+            i = find_ignore_case(bytes, i + 3, b"-->").map_or(bytes.len(), |end| end + 3);
             continue;
         }
-        let closing = bytes.get(i) == Some(&b'/');
-        let name_start = if closing { i + 1 } else { i };
-        let name_len = bytes[name_start..]
-            .iter()
-            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'!')
-            .count();
+        let closing = rest.first() == Some(&b'/');
+        let name_start = i + usize::from(closing);
+        // The name lower-cased, up to one byte past the longest known name.
+        let mut lowered = [0u8; LONGEST_KNOWN_TAG + 1];
+        let mut name_len = 0;
+        for &b in bytes[name_start..].iter().take(lowered.len()) {
+            if !is_name_byte(b) {
+                break;
+            }
+            lowered[name_len] = b.to_ascii_lowercase();
+            name_len += 1;
+        }
         if name_len == 0 {
             continue;
         }
-        // Lower-cased into a small buffer: tag names that matter here are short.
-        let mut lowered = [0u8; 10];
-        let name: &[u8] = if name_len <= lowered.len() {
-            for (to, from) in lowered.iter_mut().zip(&bytes[name_start..]) {
-                *to = from.to_ascii_lowercase();
-            }
-            &lowered[..name_len]
+        let kind = if name_len <= LONGEST_KNOWN_TAG {
+            tag_kind(&lowered[..name_len])
         } else {
-            &bytes[name_start..name_start + name_len]
+            TagKind::Nesting
         };
-        let tag_end =
-            memchr::memchr(b'>', &bytes[name_start..]).map_or(bytes.len(), |p| name_start + p);
+        let tag_end = memchr::memchr(b'>', &bytes[name_start + name_len..])
+            .map_or(bytes.len(), |p| name_start + name_len + p);
         let self_closing = tag_end > 0 && bytes.get(tag_end - 1) == Some(&b'/');
-        i = tag_end.min(bytes.len());
-        if NON_NESTING.contains(&name) {
-            continue;
-        }
-        if closing {
-            depth = depth.saturating_sub(1);
-        } else if name == b"script" || name == b"style" {
-            let close: &[u8] = if name == b"script" {
-                b"</script"
-            } else {
-                b"</style"
-            };
-            i = find_from(i, close).unwrap_or(bytes.len());
-        } else if !self_closing {
-            depth += 1;
-            deepest = deepest.max(depth);
-            if deepest >= stop_at {
-                break;
+        i = tag_end;
+        match kind {
+            TagKind::Flat => {}
+            _ if closing => depth = depth.saturating_sub(1),
+            TagKind::Script => i = find_ignore_case(bytes, i, b"</script").unwrap_or(bytes.len()),
+            TagKind::Style => i = find_ignore_case(bytes, i, b"</style").unwrap_or(bytes.len()),
+            TagKind::Nesting if !self_closing => {
+                depth += 1;
+                deepest = deepest.max(depth);
+                if deepest >= stop_at {
+                    break;
+                }
             }
+            TagKind::Nesting => {}
         }
     }
     deepest
-}
-
-fn memchr_lt(bytes: &[u8]) -> Option<usize> {
-    memchr::memchr(b'<', bytes)
 }
 
 /// Lower-case hex SHA-256.
@@ -408,6 +407,175 @@ pub fn hex_sha256(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // The first version of `nesting_estimate`, kept to check the single pass against.
+
+    /// Elements that never hold children or that the parser closes implicitly, so they do
+    /// not add to the nesting depth.
+    const REFERENCE_NON_NESTING: &[&[u8]] = &[
+        b"area",
+        b"base",
+        b"br",
+        b"col",
+        b"colgroup",
+        b"dd",
+        b"dt",
+        b"embed",
+        b"hr",
+        b"html",
+        b"head",
+        b"body",
+        b"img",
+        b"input",
+        b"li",
+        b"link",
+        b"meta",
+        b"option",
+        b"p",
+        b"param",
+        b"rp",
+        b"rt",
+        b"source",
+        b"tbody",
+        b"td",
+        b"tfoot",
+        b"th",
+        b"thead",
+        b"tr",
+        b"track",
+        b"wbr",
+        b"!doctype",
+    ];
+
+    /// A byte-level estimate of the deepest element nesting, stopping early at `stop_at`.
+    /// Counts open minus close tags, skipping comments, scripts and styles; works on any
+    /// ASCII-compatible encoding without decoding.
+    fn reference_nesting_estimate(bytes: &[u8], stop_at: usize) -> usize {
+        let lower_starts = |at: usize, pat: &[u8]| {
+            bytes.len() >= at + pat.len() && bytes[at..at + pat.len()].eq_ignore_ascii_case(pat)
+        };
+        // `pat` starts with `<` or `-`; only positions of that byte are compared.
+        let find_from = |from: usize, pat: &[u8]| {
+            let mut at = from.min(bytes.len());
+            while let Some(offset) = memchr::memchr(pat[0], &bytes[at..]) {
+                if lower_starts(at + offset, pat) {
+                    return Some(at + offset);
+                }
+                at += offset + 1;
+            }
+            None
+        };
+        let (mut depth, mut deepest, mut i) = (0usize, 0usize, 0usize);
+        while let Some(offset) = memchr::memchr(b'<', &bytes[i..]) {
+            i += offset + 1;
+            if lower_starts(i, b"!--") {
+                i = find_from(i + 3, b"-->").map_or(bytes.len(), |end| end + 3);
+                continue;
+            }
+            let closing = bytes.get(i) == Some(&b'/');
+            let name_start = if closing { i + 1 } else { i };
+            let name_len = bytes[name_start..]
+                .iter()
+                .take_while(|b| b.is_ascii_alphanumeric() || **b == b'!')
+                .count();
+            if name_len == 0 {
+                continue;
+            }
+            // Lower-cased into a small buffer: tag names that matter here are short.
+            let mut lowered = [0u8; 10];
+            let name: &[u8] = if name_len <= lowered.len() {
+                for (to, from) in lowered.iter_mut().zip(&bytes[name_start..]) {
+                    *to = from.to_ascii_lowercase();
+                }
+                &lowered[..name_len]
+            } else {
+                &bytes[name_start..name_start + name_len]
+            };
+            let tag_end =
+                memchr::memchr(b'>', &bytes[name_start..]).map_or(bytes.len(), |p| name_start + p);
+            let self_closing = tag_end > 0 && bytes.get(tag_end - 1) == Some(&b'/');
+            i = tag_end.min(bytes.len());
+            if REFERENCE_NON_NESTING.contains(&name) {
+                continue;
+            }
+            if closing {
+                depth = depth.saturating_sub(1);
+            } else if name == b"script" || name == b"style" {
+                let close: &[u8] = if name == b"script" {
+                    b"</script"
+                } else {
+                    b"</style"
+                };
+                i = find_from(i, close).unwrap_or(bytes.len());
+            } else if !self_closing {
+                depth += 1;
+                deepest = deepest.max(depth);
+                if deepest >= stop_at {
+                    break;
+                }
+            }
+        }
+        deepest
+    }
+
+    /// A few thousand random pages of tag soup: the single pass equals the reference.
+    #[test]
+    fn nesting_estimate_equals_the_reference() {
+        const PIECES: &[&str] = &[
+            "<div>",
+            "</div>",
+            "<DIV class=a>",
+            "<p>",
+            "</P>",
+            "<br/>",
+            "<span/>",
+            "<!--",
+            "-->",
+            "<script>",
+            "</SCRIPT>",
+            "<style>",
+            "</style >",
+            "<ul>",
+            "</ul>",
+            "<li>",
+            "<colgroup>",
+            "<colgroupx>",
+            "<abcdefghij>",
+            "<abcdefghijk>",
+            "</abcdefghijkl>",
+            "<!doctype html>",
+            "<!DOCTYPE>",
+            "<",
+            ">",
+            "/",
+            "/>",
+            "<<",
+            "x",
+            " ",
+            "<a href=x>",
+            "</a>",
+            "<table>",
+            "<td>",
+            "<font>",
+            "</font>",
+            "<1>",
+            "<!x>",
+            "é",
+            "<-->",
+        ];
+        let mut rng = fastrand::Rng::with_seed(6);
+        for _ in 0..5000 {
+            let n = rng.usize(0..60);
+            let page: String = (0..n).map(|_| PIECES[rng.usize(..PIECES.len())]).collect();
+            for stop in [usize::MAX, 3] {
+                assert_eq!(
+                    nesting_estimate(page.as_bytes(), stop),
+                    reference_nesting_estimate(page.as_bytes(), stop),
+                    "{page:?}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn nesting_estimate_counts_containers_only() {
@@ -431,6 +599,7 @@ mod tests {
                 if path.extension().is_some_and(|e| e == "html") {
                     let bytes = std::fs::read(&path).unwrap();
                     let depth = nesting_estimate(&bytes, usize::MAX);
+                    assert_eq!(depth, reference_nesting_estimate(&bytes, usize::MAX));
                     if depth > deepest.0 {
                         deepest = (depth, path.display().to_string());
                     }

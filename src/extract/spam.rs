@@ -688,6 +688,7 @@ struct Survey<'d> {
 }
 
 impl<'d> Survey<'d> {
+    #[inline(never)]
     fn of(doc: &'d Html, rules: &SpamRules, want_hrefs: bool) -> Self {
         let mut survey = Survey {
             page: PageSignals::default(),
@@ -959,6 +960,7 @@ struct Occurrences {
 }
 
 impl Occurrences {
+    #[inline(never)]
     fn of(text: &str, rules: &SpamRules) -> Self {
         let mut found = Occurrences {
             covered: text.len(),
@@ -1088,6 +1090,26 @@ fn css_rules(css: &str) -> impl Iterator<Item = (&str, &str)> {
             // A nested block (`@media … {`): its first rule starts after this brace.
             Some(_) => segment = body,
             None => return None,
+        }
+    })
+}
+
+/// `text.split(sep)` for an ASCII separator, cut with a byte loop: style sheets hold
+/// thousands of short selector lists, where `str::split`'s searcher costs more than the
+/// cutting.
+fn split_at_byte(text: &str, sep: u8) -> impl Iterator<Item = &str> {
+    let mut rest = Some(text);
+    std::iter::from_fn(move || {
+        let current = rest?;
+        match current.bytes().position(|b| b == sep) {
+            Some(at) => {
+                rest = Some(&current[at + 1..]);
+                Some(&current[..at])
+            }
+            None => {
+                rest = None;
+                Some(current)
+            }
         }
     })
 }
@@ -1262,13 +1284,14 @@ impl<'d, 'r> Scan<'d, 'r> {
     }
 
     /// Simple `.class {display:none}` / `#id {…}` rules in the page's `<style>` elements.
+    #[inline(never)]
     fn read_styles(&mut self) {
         for &node in &self.styles {
             let css = child_text(node);
             for (selectors, body) in css_rules(&css) {
                 // The selectors are read first: most rules have none that could register
                 // a name, and reading the body is the costlier half.
-                let mut names = selectors.split(',').filter_map(simple_selector_name);
+                let mut names = split_at_byte(selectors, b',').filter_map(simple_selector_name);
                 let Some(first) = names.next() else {
                     continue;
                 };
@@ -1290,6 +1313,7 @@ impl<'d, 'r> Scan<'d, 'r> {
     /// Walks `<body>` once: each node's visible text figures and link figures (children
     /// summed into parents when they close), the page's visible text, and the script
     /// characters of its first [`SCRIPT_SAMPLE_CHARS`] characters.
+    #[inline(never)]
     fn measure(&self, body: NodeRef<'d, Node>) -> (Flat<'d>, PageCount) {
         let mut flat = Flat::default();
         flat.nodes.reserve(self.doc.tree.nodes().len());

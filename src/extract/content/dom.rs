@@ -130,7 +130,7 @@ pub fn is_hidden(el: &Element, rules: &ContentRules) -> bool {
     if attr(el, "type").is_some_and(|t| t.eq_ignore_ascii_case("hidden")) {
         return true;
     }
-    if let Some(style) = attr(el, "style") {
+    if let Some(style) = attr(el, "style").filter(|s| may_squeeze_to(s, b"nh")) {
         let squeezed = squeeze_lowercase(style);
         if squeezed.contains("display:none") || squeezed.contains("visibility:hidden") {
             return true;
@@ -212,7 +212,26 @@ pub fn is_centered(el: &Element) -> bool {
     if attr(el, "align").is_some_and(|a| a.trim().eq_ignore_ascii_case("center")) {
         return true;
     }
-    attr(el, "style").is_some_and(|s| squeeze_lowercase(s).contains("text-align:center"))
+    attr(el, "style").is_some_and(|s| {
+        may_squeeze_to(s, b"c") && squeeze_lowercase(s).contains("text-align:center")
+    })
+}
+
+/// False when [`squeeze_lowercase`] of an ASCII `style` cannot hold a `:` followed by
+/// one of the lower-case letters `next` (a value the caller looks for), found with
+/// `memchr` over the colons instead of building the squeezed copy; true for any
+/// non-ASCII style (Unicode white space and case are left to the full check).
+fn may_squeeze_to(style: &str, next: &[u8]) -> bool {
+    let bytes = style.as_bytes();
+    if !bytes.is_ascii() {
+        return true;
+    }
+    memchr::memchr_iter(b':', bytes).any(|colon| {
+        bytes[colon + 1..]
+            .iter()
+            .find(|b| !b.is_ascii_whitespace() && **b != b'\x0b')
+            .is_some_and(|b| next.contains(&b.to_ascii_lowercase()))
+    })
 }
 
 /// A style with all white space removed, lower-cased (to find a declaration whatever
@@ -234,6 +253,55 @@ fn squeeze_lowercase(style: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The shortcut never rules out a style whose squeezed form holds the value.
+    #[test]
+    fn colon_shortcut_keeps_every_match() {
+        const PIECES: &[&str] = &[
+            "display",
+            "DISPLAY",
+            "visibility",
+            "text-align",
+            "TEXT-ALIGN",
+            ":",
+            ":",
+            "none",
+            "NONE",
+            "hidden",
+            "Hidden",
+            "center",
+            "CENTER",
+            " ",
+            "\t",
+            "\u{b}",
+            "\u{c}",
+            "\n",
+            ";",
+            "\u{3000}",
+            "x",
+            "n",
+            "c",
+        ];
+        let mut rng = fastrand::Rng::with_seed(9);
+        let mut kept = 0;
+        for _ in 0..20_000 {
+            let style: String = (0..rng.usize(0..8))
+                .map(|_| PIECES[rng.usize(..PIECES.len())])
+                .collect();
+            let squeezed = squeeze_lowercase(&style);
+            if squeezed.contains("display:none") || squeezed.contains("visibility:hidden") {
+                assert!(may_squeeze_to(&style, b"nh"), "{style:?}");
+                kept += 1;
+            }
+            if squeezed.contains("text-align:center") {
+                assert!(may_squeeze_to(&style, b"c"), "{style:?}");
+                kept += 1;
+            }
+        }
+        assert!(kept > 10, "{kept}");
+        assert!(!may_squeeze_to("color: red; margin:0", b"nh"));
+        assert!(may_squeeze_to("display :\u{b} NONE", b"nh"));
+    }
 
     #[test]
     fn squeezing_matches_the_definition() {

@@ -498,3 +498,12 @@ fn banner_image_links_are_judged_by_alt_text() {
     );
     assert!(report.removals[0].text.contains("新葡京"));
 }
+
+#[test]
+fn split_at_byte_cuts_like_str_split() {
+    for text in ["", ",", "a", "a,b", ",a,,b,", ".x, #y,div.z", "é,字,"] {
+        let ours: Vec<&str> = split_at_byte(text, b',').collect();
+        let std: Vec<&str> = text.split(',').collect();
+        assert_eq!(ours, std, "{text:?}");
+    }
+}
