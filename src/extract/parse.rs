@@ -25,7 +25,8 @@ const MARK: char = '\u{FDD0}';
 const MARK_UTF8: &[u8] = "\u{FDD0}".as_bytes();
 const HTML_NAMESPACE: &str = "http://www.w3.org/1999/xhtml";
 
-/// Parses `text` as a whole HTML document, like [`Html::parse_document`].
+/// Parses `text` as a whole HTML document, like [`Html::parse_document`]: the same tree.
+/// (`Html::errors` can differ: parse errors inside script and style text are not listed.)
 pub fn parse_document(text: &str) -> Html {
     if let Some(aside) = set_aside(text) {
         let mut doc = Html::parse_document(&aside.input);
