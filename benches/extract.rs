@@ -22,7 +22,8 @@
 //! `GAZETTE_BENCH_SECONDS` (default 3) is the minimum time of each throughput run;
 //! `GAZETTE_BENCH_BATCH` (default 10000) the size of the RSS batch.
 
-/// The binary's allocator, so that the figures are the ones users get.
+/// The binary's allocator when built with `--features mimalloc`, so that the figures are
+/// the ones that binary gives.
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

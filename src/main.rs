@@ -3,9 +3,8 @@
 
 mod commands;
 
-/// mimalloc instead of the system allocator: a page's extraction builds and frees
-/// thousands of small strings and tree nodes, and freeing a parsed page's tree costs a
-/// third of what it does with glibc's allocator (see docs/performance.md).
+/// mimalloc instead of the system allocator, when built with `--features mimalloc`:
+/// faster batch extraction, less predictable memory (see Cargo.toml).
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
