@@ -1293,25 +1293,18 @@ pub(crate) fn is_blank(c: char) -> bool {
         )
 }
 
-/// Visible text of a subtree with every blank removed (iterative).
-pub(crate) fn compact_text(node: NodeRef<Node>, limit: usize) -> String {
-    let mut out = String::new();
+/// The non-blank characters of a subtree's visible text, in document order (iterative).
+pub(crate) fn visible_chars<'a>(node: NodeRef<'a, Node>) -> impl Iterator<Item = char> + 'a {
     let mut invisible = 0usize;
-    let mut count = 0usize;
-    for edge in node.traverse() {
-        match edge {
+    node.traverse()
+        .filter_map(move |edge| match edge {
             Edge::Open(n) => match n.value() {
-                Node::Element(el) if is_invisible_tag(el.name()) => invisible += 1,
-                Node::Text(t) if invisible == 0 => {
-                    for c in t.chars().filter(|c| !is_blank(*c)) {
-                        out.push(c);
-                        count += 1;
-                        if count >= limit {
-                            return out;
-                        }
-                    }
+                Node::Element(el) if is_invisible_tag(el.name()) => {
+                    invisible += 1;
+                    None
                 }
-                _ => {}
+                Node::Text(t) if invisible == 0 => Some(&*t.text),
+                _ => None,
             },
             Edge::Close(n) => {
                 if let Node::Element(el) = n.value() {
@@ -1319,10 +1312,16 @@ pub(crate) fn compact_text(node: NodeRef<Node>, limit: usize) -> String {
                         invisible = invisible.saturating_sub(1);
                     }
                 }
+                None
             }
-        }
-    }
-    out
+        })
+        .flat_map(str::chars)
+        .filter(|c| !is_blank(*c))
+}
+
+/// Visible text of a subtree with every blank removed, up to `limit` characters.
+pub(crate) fn compact_text(node: NodeRef<Node>, limit: usize) -> String {
+    visible_chars(node).take(limit).collect()
 }
 
 /// Texts of elements (visible text, every blank removed) for rules that read them.

@@ -22,7 +22,9 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::article::SpamRemoval;
-use crate::extract::clean::{compact_text, hidden_style, is_blank, is_invisible_tag};
+use crate::extract::clean::{
+    compact_text, hidden_style, is_blank, is_invisible_tag, visible_chars,
+};
 use crate::extract::meta::PageMeta;
 use crate::rules::{RuleSource, RulesError};
 
@@ -2276,39 +2278,14 @@ fn apply(doc: &mut Html, cuts: Vec<Cut>) {
 
 /// `normalize(&compact_text(node, limit))` in one pass.
 fn normalized_text(node: NodeRef<Node>, limit: usize) -> String {
-    let mut out = String::new();
-    let mut invisible = 0usize;
-    let mut count = 0usize;
-    for edge in node.traverse() {
-        match edge {
-            Edge::Open(n) => match n.value() {
-                Node::Element(el) if is_invisible_tag(el.name()) => invisible += 1,
-                Node::Text(t) if invisible == 0 => {
-                    for c in t.chars().filter(|c| !is_blank(*c)) {
-                        out.push(match c {
-                            '\u{ff01}'..='\u{ff5e}' => {
-                                char::from_u32(c as u32 - 0xfee0).unwrap_or(c)
-                            }
-                            _ => c,
-                        });
-                        count += 1;
-                        if count >= limit {
-                            return out;
-                        }
-                    }
-                }
-                _ => {}
-            },
-            Edge::Close(n) => {
-                if let Node::Element(el) = n.value() {
-                    if is_invisible_tag(el.name()) {
-                        invisible = invisible.saturating_sub(1);
-                    }
-                }
-            }
-        }
-    }
-    out
+    visible_chars(node)
+        .take(limit)
+        .map(|c| match c {
+            // Full-width ASCII, as `normalize` folds it.
+            '\u{ff01}'..='\u{ff5e}' => char::from_u32(c as u32 - 0xfee0).unwrap_or(c),
+            _ => c,
+        })
+        .collect()
 }
 
 /// A hidden block is spam when it carries strong terms, and, if it is prose (a hidden tab
