@@ -173,18 +173,16 @@ fn set_aside(text: &str) -> Option<SetAside<'_>> {
                 }
                 continue;
             }
-            let content = Some(content);
             let body_end = match content {
-                None => continue,
-                Some(Content::Foreign) => {
+                Content::Foreign => {
                     if !self_closing {
                         foreign_depth = 1;
                     }
                     continue;
                 }
-                Some(Content::PlainText) => break,
-                Some(Content::Script) => script_body_end(bytes, end),
-                Some(Content::RawText) => raw_text_end(bytes, end, name),
+                Content::PlainText => break,
+                Content::Script => script_body_end(bytes, end),
+                Content::RawText => raw_text_end(bytes, end, name),
             };
             // A body running to the end of the page is left to the parser.
             let Some(body_end) = body_end else {
@@ -192,7 +190,7 @@ fn set_aside(text: &str) -> Option<SetAside<'_>> {
             };
             pos = body_end;
             let kind = match content {
-                Some(Content::Script) => Kind::Script,
+                Content::Script => Kind::Script,
                 _ if name.eq_ignore_ascii_case(b"style") => Kind::Style,
                 _ => continue,
             };
