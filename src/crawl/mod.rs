@@ -138,6 +138,10 @@ pub struct Crawler {
     crawl_rules: Arc<CrawlRules>,
     stop: StopSignal,
     progress: Arc<Progress>,
+    /// Pages being extracted and archived at once. A thousand sites in flight must not
+    /// mean a thousand parsed pages in memory (and as many blocking-pool threads, each
+    /// with its own allocator caches): twice the cores keeps them busy through fsyncs.
+    extraction_slots: Arc<tokio::sync::Semaphore>,
 }
 
 #[derive(Default)]
@@ -326,6 +330,11 @@ fn now_rfc3339() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
+/// How many pages may be in extraction at once (see `Crawler::extraction_slots`).
+fn extraction_slots() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get()) * 2
+}
+
 impl Crawler {
     pub fn new(
         config: Arc<Config>,
@@ -356,6 +365,7 @@ impl Crawler {
             stop,
             config,
             progress: Arc::default(),
+            extraction_slots: Arc::new(tokio::sync::Semaphore::new(extraction_slots())),
         })
     }
 
@@ -1190,8 +1200,12 @@ impl Crawler {
         let this = self.clone();
         let ctx2 = ctx.clone();
         let looks_like_article = ctx.looks_like_article(&url, &self.crawl_rules);
+        // The semaphore is never closed; without a permit the page is extracted anyway.
+        let slot = self.extraction_slots.clone().acquire_owned().await.ok();
         let work = tokio::task::spawn_blocking(move || {
-            this.extract_and_store(&ctx2, page, looks_like_article)
+            let done = this.extract_and_store(&ctx2, page, looks_like_article);
+            drop(slot);
+            done
         });
         let (outcome, links) = match work.await {
             Ok(x) => x,

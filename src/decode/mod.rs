@@ -158,8 +158,8 @@ fn declared_encoding(
 
 /// A declared encoding whose bytes are not valid UTF-8 (or not UTF-8 at all).
 fn decode_declared(bytes: &[u8], declared: &'static Encoding, from: EncodingSource) -> Decoded {
-    let utf8 = utf8_stats(bytes);
     if declared == UTF_8 {
+        let utf8 = utf8_stats(bytes);
         // Mostly-valid UTF-8 with a few broken bytes (a truncated page, one bad
         // character) is UTF-8; GBK or Big5 bytes break UTF-8 at nearly every character.
         if utf8.is_mostly_valid() {
@@ -176,7 +176,7 @@ fn decode_declared(bytes: &[u8], declared: &'static Encoding, from: EncodingSour
     if declared.is_single_byte() {
         // Any bytes decode "cleanly" in a single-byte encoding, so the absence of errors
         // proves nothing: ask whether the bytes look like a multi-byte encoding instead.
-        if utf8.is_mostly_valid() {
+        if utf8_stats(bytes).is_mostly_valid() {
             return finish(decode_counting(UTF_8, bytes), UTF_8, from, true);
         }
         let guess = sniff_legacy(bytes);
@@ -190,12 +190,15 @@ fn decode_declared(bytes: &[u8], declared: &'static Encoding, from: EncodingSour
         return finish(decode_counting(declared, bytes), declared, from, false);
     }
 
+    // A GBK page read as UTF-8 breaks at nearly every character, so the UTF-8 figures
+    // cost more than the decoding itself: they are read only when the label failed.
     let first = decode_counting(declared, bytes);
     if first.errors == 0 {
         return finish(first, declared, from, false);
     }
     // The label produced malformed sequences: is the page really UTF-8 (with a broken
     // byte or two), or in another legacy encoding?
+    let utf8 = utf8_stats(bytes);
     if utf8.is_mostly_valid() && utf8.errors * 4 < first.errors {
         return finish(decode_counting(UTF_8, bytes), UTF_8, from, true);
     }

@@ -358,7 +358,12 @@ impl<'r> Builder<'r> {
                 }
             }
         }
-        let tokens = Measure::of(&text).tokens;
+        // Most blocks hold no link: their share is 0 without measuring the text.
+        let tokens = if link_tokens == 0 {
+            0
+        } else {
+            Measure::of(&text).tokens
+        };
         let share = if tokens == 0 {
             0.0
         } else {

@@ -2,9 +2,76 @@
 
 use aho_corasick::AhoCorasick;
 use scraper::node::Element;
+use scraper::{ElementRef, Selector};
 
 use super::ContentRules;
 use crate::extract::nodes::{attr, class_names, id_of};
+
+/// A selector list that knows whether it reads anything beyond the element itself. When
+/// it does not, an element without attributes matches by its tag name alone, so the
+/// thousands of bare `<p>` and `<td>` of a long article are answered once per name.
+#[derive(Debug)]
+pub struct ElementSelector {
+    pub selector: Selector,
+    only_the_element: bool,
+}
+
+/// Answers for bare elements, by tag name (one per page and selector).
+#[derive(Default)]
+pub struct BareAnswers(Vec<(String, bool)>);
+
+impl ElementSelector {
+    pub fn parse(css: &str) -> Result<Self, String> {
+        let selector = Selector::parse(css).map_err(|e| e.to_string())?;
+        Ok(ElementSelector {
+            selector,
+            only_the_element: reads_only_the_element(css),
+        })
+    }
+
+    #[cfg(test)]
+    pub fn reads_only_the_element(&self) -> bool {
+        self.only_the_element
+    }
+
+    pub fn matches(&self, el: &ElementRef<'_>, bare: &mut BareAnswers) -> bool {
+        if !self.only_the_element || el.value().attrs().next().is_some() {
+            return self.selector.matches(el);
+        }
+        let name = el.value().name();
+        if let Some((_, answer)) = bare.0.iter().find(|(n, _)| n == name) {
+            return *answer;
+        }
+        let answer = self.selector.matches(el);
+        bare.0.push((name.to_string(), answer));
+        answer
+    }
+}
+
+/// Whether a selector list reads nothing but the element's own name and attributes: no
+/// combinator (white space, `>`, `+`, `~`), no pseudo-class and no escape outside
+/// `[...]` and quotes.
+fn reads_only_the_element(css: &str) -> bool {
+    css.split(',').all(|alternative| {
+        let mut in_brackets = false;
+        let mut quote: Option<char> = None;
+        alternative.trim().chars().all(|c| {
+            match (quote, c) {
+                (_, '\\') => return false,
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '\'' | '"') => quote = Some(c),
+                (None, '[') => in_brackets = true,
+                (None, ']') => in_brackets = false,
+                (None, c) if !in_brackets && (c.is_whitespace() || "><+~:()".contains(c)) => {
+                    return false
+                }
+                _ => {}
+            }
+            true
+        })
+    })
+}
 
 /// The class / id hint lists of `content.toml`, each compiled into one automaton.
 /// The lists are lower-case and were matched against lower-cased names; matching ASCII
@@ -252,6 +319,48 @@ fn squeeze_lowercase(style: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn selectors_that_read_only_the_element() {
+        for css in [
+            "#zoom, .TRS_Editor",
+            "ucapcontent",
+            "[itemprop='articleBody']",
+            "[title=\"a b\"], [class*=title]",
+        ] {
+            assert!(reads_only_the_element(css), "{css}");
+        }
+        for css in [
+            "div p",
+            ".a > .b",
+            "p:first-child",
+            "h1 + p",
+            ".a ~ .b",
+            "[a] .b",
+            "p:not(.x)",
+            "#a\\ b",
+        ] {
+            assert!(!reads_only_the_element(css), "{css}");
+        }
+    }
+
+    #[test]
+    fn bare_elements_are_answered_like_the_selector() {
+        let html = scraper::Html::parse_document(
+            "<div><p>a</p><p class=x>b</p><article>c</article><p>d</p><h1>e</h1></div>",
+        );
+        let selector = ElementSelector::parse("article, .x, h1").unwrap();
+        let mut bare = BareAnswers::default();
+        for node in html.tree.nodes() {
+            if let Some(el) = ElementRef::wrap(node) {
+                assert_eq!(
+                    selector.matches(&el, &mut bare),
+                    selector.selector.matches(&el)
+                );
+            }
+        }
+    }
+
     use super::*;
 
     /// The shortcut never rules out a style whose squeezed form holds the value.

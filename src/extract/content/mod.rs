@@ -41,12 +41,12 @@ pub struct ContentRules {
     attachment_extensions: Vec<String>,
     attachment_labels: Vec<String>,
     /// Elements that may show the article's headline.
-    title_selector: Selector,
+    title_selector: dom::ElementSelector,
     /// The hint lists compiled for one pass over an element's class and id.
     hint_matchers: dom::HintMatchers,
     /// All container selectors as one list: elements matching none of them are ruled
     /// out with one test instead of one per container.
-    any_container: Option<Selector>,
+    any_container: Option<dom::ElementSelector>,
     /// `<meta>` elements that declare the article's title.
     title_meta_selector: Selector,
     knobs: Knobs,
@@ -130,7 +130,7 @@ impl ContentRules {
         let mut container_css = Vec::new();
         let mut knob_table = toml::Table::new();
         let mut rules_lists: [Vec<String>; 7] = Default::default();
-        let mut title_selector: Option<Selector> = None;
+        let mut title_selector: Option<dom::ElementSelector> = None;
         for source in sources.iter().rev() {
             let invalid = |message: String| RulesError::Invalid {
                 file: source.name.clone(),
@@ -152,7 +152,7 @@ impl ContentRules {
             }
             if let (None, Some(sel)) = (&title_selector, &raw.title_selector) {
                 title_selector = Some(
-                    Selector::parse(sel)
+                    dom::ElementSelector::parse(sel)
                         .map_err(|e| invalid(format!("bad title_selector {sel:?}: {e}")))?,
                 );
             }
@@ -220,11 +220,11 @@ impl ContentRules {
 
 /// One selector list matching what any of the container selector lists matches: their
 /// CSS texts joined by commas (each parsed on its own already, so the join parses too).
-fn any_of(css_texts: &[String]) -> Option<Selector> {
+fn any_of(css_texts: &[String]) -> Option<dom::ElementSelector> {
     if css_texts.is_empty() {
         return None;
     }
-    Selector::parse(&css_texts.join(", ")).ok()
+    dom::ElementSelector::parse(&css_texts.join(", ")).ok()
 }
 
 /// What a body block is, so later stages can treat headings or captions differently.
@@ -382,6 +382,7 @@ fn find_title_runs(
         return None;
     }
     let mut best: Option<(usize, (u32, u32))> = None;
+    let mut bare = dom::BareAnswers::default();
     // A line matches only if it has at most 200 characters and at most 8 more than
     // some title, and a line has at least as many characters as tokens: longer
     // elements (every paragraph of a long article) are passed over before their text
@@ -400,7 +401,7 @@ fn find_title_runs(
         let Some(el) = doc.tree.get(*id).and_then(ElementRef::wrap) else {
             continue;
         };
-        if !rules.title_selector.matches(&el) {
+        if !rules.title_selector.matches(&el, &mut bare) {
             continue;
         }
         let line = text::squeeze(&el.text().collect::<String>());
@@ -602,6 +603,7 @@ fn choose(doc: &Html, analysis: &Analysis, rules: &ContentRules) -> Option<Choic
     // Known containers: valid ones only. Only measured elements (not hidden or skipped)
     // with enough text and few links qualify, so the selectors are tested on those few,
     // in arena order (the order `doc.select` reports them in).
+    let mut bare = dom::BareAnswers::default();
     let qualified: Vec<ElementRef> = analysis
         .stats
         .iter()
@@ -614,7 +616,7 @@ fn choose(doc: &Html, analysis: &Analysis, rules: &ContentRules) -> Option<Choic
             rules
                 .any_container
                 .as_ref()
-                .map_or(true, |any| any.matches(el))
+                .map_or(true, |any| any.matches(el, &mut bare))
         })
         .collect();
     let mut containers: Vec<(NodeId, &str)> = Vec::new();
@@ -1231,10 +1233,26 @@ mod any_of_tests {
     /// The joined list says what testing each container selector says, on elements of
     /// every kind the built-in selectors name.
     #[test]
+    fn builtin_selectors_answer_bare_elements_by_name() {
+        let rules = crate::rules::Rules::builtin().unwrap();
+        let content = &rules.content;
+        assert!(content.title_selector.reads_only_the_element());
+        assert!(content
+            .any_container
+            .as_ref()
+            .unwrap()
+            .reads_only_the_element());
+    }
+
+    #[test]
     fn any_container_equals_each_container() {
         let rules = crate::rules::Rules::builtin().unwrap();
         let content = &rules.content;
-        let any = content.any_container.as_ref().expect("a combined selector");
+        let any = &content
+            .any_container
+            .as_ref()
+            .expect("a combined selector")
+            .selector;
         let html = r#"<html><body>
             <div class="TRS_Editor">a</div><div class="trs_editor">b</div>
             <ucapcontent>c</ucapcontent><div id="UCAP-CONTENT">d</div><div id="zoom">e</div>

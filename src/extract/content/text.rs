@@ -134,26 +134,33 @@ pub fn normalize_space(raw: &str) -> String {
     // Start of the current run of non-space characters, copied to `out` whole.
     let mut run_start: Option<usize> = None;
     let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        // Only ASCII and characters led by C2, E1, E2, E3 or EF can be white space
-        // (U+0085, U+00A0, U+1680, U+2000–U+205F, U+3000, U+FEFF): the others are
-        // stepped over by their length.
-        let space = match b {
-            b'\t'..=b'\r' | b' ' => Some(b as char),
-            0x00..=0x7F => None,
-            0xC2 | 0xE1 | 0xE2 | 0xE3 | 0xEF => raw[i..]
-                .chars()
-                .next()
-                .filter(|&c| c.is_whitespace() || c == '\u{feff}' || c == '\u{200b}'),
-            _ => None,
+    while i < bytes.len() {
+        // Bytes that cannot begin white space are stepped over without decoding: the
+        // ideographs U+4E00–U+9FFF (led by E4–E9) three at a time, others one by one
+        // (UTF-8 continuation bytes, 80–BF, never equal a lead byte).
+        let from = i;
+        while let Some(&b) = bytes.get(i) {
+            if (0xE4..=0xE9).contains(&b) {
+                i += 3;
+            } else if may_start_space(b) {
+                break;
+            } else {
+                i += 1;
+            }
+        }
+        if i > from {
+            if let Some(space) = pending.take() {
+                if !out.is_empty() {
+                    out.push(space);
+                }
+            }
+            run_start.get_or_insert(from);
+        }
+        let Some(c) = raw.get(i..).and_then(|rest| rest.chars().next()) else {
+            break;
         };
-        let len = match b {
-            0x00..=0x7F => 1,
-            0x80..=0xDF => 2,
-            0xE0..=0xEF => 3,
-            _ => 4,
-        };
-        if let Some(c) = space {
+        let space = c.is_whitespace() || c == '\u{feff}' || c == '\u{200b}';
+        if space {
             if let Some(start) = run_start.take() {
                 out.push_str(&raw[start..i]);
             }
@@ -170,12 +177,18 @@ pub fn normalize_space(raw: &str) -> String {
             }
             run_start.get_or_insert(i);
         }
-        i += len;
+        i += c.len_utf8();
     }
     if let Some(start) = run_start {
         out.push_str(&raw[start..]);
     }
     out
+}
+
+/// Only ASCII white space and characters led by C2, E1, E2, E3 or EF can be white space
+/// (U+0085, U+00A0, U+1680, U+2000–U+205F, U+3000, U+FEFF).
+fn may_start_space(b: u8) -> bool {
+    matches!(b, b'\t'..=b'\r' | b' ' | 0xC2 | 0xE1 | 0xE2 | 0xE3 | 0xEF)
 }
 
 /// Text with all whitespace removed, for comparing headings with the page title.
