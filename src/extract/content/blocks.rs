@@ -6,9 +6,11 @@ use scraper::node::Element;
 use scraper::{ElementRef, Node};
 use url::Url;
 
+use super::score::Stat;
 use super::text::{normalize_space, Measure};
 use super::{dom, Block, BlockKind, ContentRules};
 use crate::article::{Attachment, Image};
+use crate::extract::nodes::NodeMap;
 
 /// Blocks built from one or more subtrees, plus what is needed to trim them.
 #[derive(Debug, Default)]
@@ -42,6 +44,9 @@ impl Built {
 
 pub struct Builder<'r> {
     rules: &'r ContentRules,
+    /// The elements the scorer measured: every other element is skipped (hidden,
+    /// excluded, not text), as `dom::is_skipped` decided once for the whole page.
+    measured: &'r NodeMap<Stat>,
     base: Option<&'r Url>,
     out: Built,
     buf: String,
@@ -69,9 +74,14 @@ struct DataTable {
 }
 
 impl<'r> Builder<'r> {
-    pub fn new(rules: &'r ContentRules, base: Option<&'r Url>) -> Self {
+    pub fn new(
+        rules: &'r ContentRules,
+        measured: &'r NodeMap<Stat>,
+        base: Option<&'r Url>,
+    ) -> Self {
         Builder {
             rules,
+            measured,
             base,
             out: Built::default(),
             buf: String::new(),
@@ -103,7 +113,7 @@ impl<'r> Builder<'r> {
                     }
                     match node.value() {
                         Node::Element(el) => {
-                            if dom::is_skipped(el, self.rules) {
+                            if self.measured.get(&node.id()).is_none() {
                                 skip_until = Some(node.id());
                                 continue;
                             }
@@ -178,7 +188,7 @@ impl<'r> Builder<'r> {
             "br" | "hr" => self.flush(None),
             "img" => self.image(el),
             "a" => self.link(id, el),
-            "table" if er.is_some_and(|t| is_data_table(t, self.rules)) => {
+            "table" if er.is_some_and(|t| is_data_table(t, self.measured, self.rules)) => {
                 self.flush(None);
                 self.table = Some(DataTable {
                     id,
@@ -388,7 +398,7 @@ pub fn attachment_kind(href: &str, rules: &ContentRules) -> Option<String> {
 
 /// A table of data (rows become text lines) rather than a layout table: no nested
 /// tables, some row with two or more cells, and no cell holding a whole article.
-fn is_data_table(table: ElementRef<'_>, rules: &ContentRules) -> bool {
+fn is_data_table(table: ElementRef<'_>, measured: &NodeMap<Stat>, rules: &ContentRules) -> bool {
     let mut multi_cell_row = false;
     let mut skip_until: Option<NodeId> = None;
     let mut cells_in_row = 0usize;
@@ -402,7 +412,7 @@ fn is_data_table(table: ElementRef<'_>, rules: &ContentRules) -> bool {
                 }
                 match node.value() {
                     Node::Element(el) => {
-                        if dom::is_skipped(el, rules) {
+                        if measured.get(&node.id()).is_none() {
                             skip_until = Some(node.id());
                             continue;
                         }

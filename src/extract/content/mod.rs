@@ -290,7 +290,7 @@ pub fn extract_body(doc: &Html, base: Option<&Url>, rules: &ContentRules) -> Bod
         };
     }
     tracing::debug!(container = ?choice.container, nodes = choice.nodes.len(), "content chosen");
-    let mut builder = blocks::Builder::new(rules, base);
+    let mut builder = blocks::Builder::new(rules, &analysis.stats, base);
     for id in &choice.nodes {
         if let Some(el) = doc.tree.get(*id).and_then(ElementRef::wrap) {
             builder.add(el);
@@ -302,7 +302,7 @@ pub fn extract_body(doc: &Html, base: Option<&Url>, rules: &ContentRules) -> Bod
     trim_link_edges(&mut built);
     drop_title_blocks(&titles, &mut built.blocks);
     let mut attachments = built.attachments;
-    for att in trailing_attachments(doc, &choice, base, rules) {
+    for att in trailing_attachments(doc, &analysis, &choice, base, rules) {
         if !attachments.iter().any(|a| a.url == att.url) {
             attachments.push(att);
         }
@@ -1075,6 +1075,7 @@ fn drop_title_blocks(titles: &[String], blocks: &mut Vec<Block>) {
 /// Attachments listed in an 附件 block right after the body.
 fn trailing_attachments(
     doc: &Html,
+    analysis: &Analysis,
     choice: &Choice,
     base: Option<&Url>,
     rules: &ContentRules,
@@ -1110,7 +1111,7 @@ fn trailing_attachments(
         if !labelled && i > 0 {
             continue;
         }
-        let mut builder = blocks::Builder::new(rules, base);
+        let mut builder = blocks::Builder::new(rules, &analysis.stats, base);
         builder.add(el);
         let built = builder.finish();
         if labelled
