@@ -1441,8 +1441,8 @@ impl<'d, 'r> Scan<'d, 'r> {
                     usize::MAX
                 };
                 let start = counted;
-                loop {
-                    if sampling {
+                if sampling {
+                    loop {
                         let code = ((bytes[i] as u32 & 0x0f) << 12)
                             | ((bytes[i + 1] as u32 & 0x3f) << 6)
                             | (bytes[i + 2] as u32 & 0x3f);
@@ -1451,15 +1451,25 @@ impl<'d, 'r> Scan<'d, 'r> {
                             TRADITIONAL => count.traditional += 1,
                             _ => {}
                         }
+                        counted += 1;
+                        i += 3;
+                        if counted == limit
+                            || i + 2 >= bytes.len()
+                            || !(0xe4..=0xee).contains(&bytes[i])
+                        {
+                            break;
+                        }
                     }
-                    counted += 1;
-                    i += 3;
-                    if counted == limit
-                        || i + 2 >= bytes.len()
-                        || !(0xe4..=0xee).contains(&bytes[i])
-                    {
-                        break;
+                } else {
+                    // Only the count matters: find where the run ends (or the limit).
+                    let room = (limit - counted).min(bytes.len() / 3);
+                    let stop = (i + 3 * room).min(bytes.len() - 2);
+                    let mut j = i + 3;
+                    while j < stop && bytes[j].wrapping_sub(0xe4) <= 0xee - 0xe4 {
+                        j += 3;
                     }
+                    counted += (j - i) / 3;
+                    i = j;
                 }
                 chars += (counted - start) as u32;
             } else if matches!(b, b'\t'..=b'\r' | b' ') {
@@ -1474,7 +1484,19 @@ impl<'d, 'r> Scan<'d, 'r> {
                 run = i;
                 continue;
             } else {
-                let Some(c) = text[i..].chars().next() else {
+                // ASCII and three-byte characters (CJK punctuation) decoded in place.
+                let decoded = if b < 0x80 {
+                    Some(char::from(b))
+                } else if (0xe0..=0xef).contains(&b) && i + 2 < bytes.len() {
+                    char::from_u32(
+                        ((b as u32 & 0x0f) << 12)
+                            | ((bytes[i + 1] as u32 & 0x3f) << 6)
+                            | (bytes[i + 2] as u32 & 0x3f),
+                    )
+                } else {
+                    None
+                };
+                let Some(c) = decoded.or_else(|| text[i..].chars().next()) else {
                     break;
                 };
                 let width = c.len_utf8();

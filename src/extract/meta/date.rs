@@ -276,6 +276,13 @@ pub fn has_info_label(line: &str, rules: &MetaRules) -> bool {
     })
 }
 
+/// A line of at most 20 characters with a label in it: the only kind of line before a
+/// date whose label it can lend (see [`visible_candidates`]).
+fn short_labelled(line: &str, rules: &MetaRules) -> bool {
+    // 20 characters take at most 80 bytes: longer lines are not counted.
+    line.len() <= 80 && line.chars().count() <= 20 && rules.labels.is_match(line)
+}
+
 /// Scores every visible date; `anchor` is the headline's line.
 pub fn visible_candidates(scan: &Scan, anchor: Option<usize>, rules: &MetaRules) -> Vec<Visible> {
     let mut out = Vec::new();
@@ -284,12 +291,21 @@ pub fn visible_candidates(scan: &Scan, anchor: Option<usize>, rules: &MetaRules)
         if !text.bytes().any(|b| b.is_ascii_digit()) {
             continue;
         }
+        let short = text.chars().count() <= 120;
+        // A date on a long line counts only after a label: on the line itself, or at
+        // the end of a short line right before it. Without one, the line's dates are not
+        // looked for (long lines are the body's paragraphs, full of numbers).
+        if !short
+            && !rules.labels.is_match(text)
+            && !(idx > 0 && short_labelled(&scan.lines[idx - 1].text, rules))
+        {
+            continue;
+        }
         // (Dates first: the cheaper test, and most lines have none.)
         let found = find_dates(text, rules);
         if found.is_empty() || rules.not_date_line_words.is_match(text) {
             continue;
         }
-        let short = text.chars().count() <= 120;
         let info_line = short && has_info_label(text, rules);
         for f in &found {
             let mut label = label_before(text, f.start, rules);
