@@ -78,7 +78,13 @@ pub struct Found {
 /// Every date in `text`, left to right, non-overlapping (earliest, then longest, wins).
 pub fn find_dates(text: &str, rules: &MetaRules) -> Vec<Found> {
     let mut all: Vec<Found> = Vec::new();
+    // Whether the text holds `19` or `20`, which every match of most patterns does;
+    // looked up once, when first needed.
+    let mut century: Option<bool> = None;
     for pattern in &rules.date_formats {
+        if pattern.needs_century && !*century.get_or_insert_with(|| has_century(text)) {
+            continue;
+        }
         // Most texts hold no date: a plain match test allocates no capture slots.
         if !pattern.regex.is_match(text) {
             continue;
@@ -107,6 +113,21 @@ pub fn find_dates(text: &str, rules: &MetaRules) -> Vec<Found> {
         }
     }
     out
+}
+
+/// True when `text` holds `19` or `20` (ASCII), the start of a year.
+fn has_century(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    while let Some(found) = memchr::memchr2(b'1', b'2', &bytes[from..]) {
+        let at = from + found;
+        let second = if bytes[at] == b'1' { b'9' } else { b'0' };
+        if bytes.get(at + 1) == Some(&second) {
+            return true;
+        }
+        from = at + 1;
+    }
+    false
 }
 
 /// The first date in `text`.
@@ -276,13 +297,6 @@ pub fn has_info_label(line: &str, rules: &MetaRules) -> bool {
     })
 }
 
-/// A line of at most 20 characters with a label in it: the only kind of line before a
-/// date whose label it can lend (see [`visible_candidates`]).
-fn short_labelled(line: &str, rules: &MetaRules) -> bool {
-    // 20 characters take at most 80 bytes: longer lines are not counted.
-    line.len() <= 80 && line.chars().count() <= 20 && rules.labels.is_match(line)
-}
-
 /// Scores every visible date; `anchor` is the headline's line.
 pub fn visible_candidates(scan: &Scan, anchor: Option<usize>, rules: &MetaRules) -> Vec<Visible> {
     let mut out = Vec::new();
@@ -291,21 +305,12 @@ pub fn visible_candidates(scan: &Scan, anchor: Option<usize>, rules: &MetaRules)
         if !text.bytes().any(|b| b.is_ascii_digit()) {
             continue;
         }
-        let short = text.chars().count() <= 120;
-        // A date on a long line counts only after a label: on the line itself, or at
-        // the end of a short line right before it. Without one, the line's dates are not
-        // looked for (long lines are the body's paragraphs, full of numbers).
-        if !short
-            && !rules.labels.is_match(text)
-            && !(idx > 0 && short_labelled(&scan.lines[idx - 1].text, rules))
-        {
-            continue;
-        }
         // (Dates first: the cheaper test, and most lines have none.)
         let found = find_dates(text, rules);
         if found.is_empty() || rules.not_date_line_words.is_match(text) {
             continue;
         }
+        let short = line.chars <= 120;
         let info_line = short && has_info_label(text, rules);
         for f in &found {
             let mut label = label_before(text, f.start, rules);
