@@ -1465,8 +1465,13 @@ impl<'d, 'r> Scan<'d, 'r> {
                     // Only the count matters: find where the run ends (or the limit).
                     let room = (limit - counted).min(bytes.len() / 3);
                     let stop = (i + 3 * room).min(bytes.len() - 2);
+                    let ideograph = |b: u8| b.wrapping_sub(0xe4) <= 0xee - 0xe4;
                     let mut j = i + 3;
-                    while j < stop && bytes[j].wrapping_sub(0xe4) <= 0xee - 0xe4 {
+                    // Two characters a step, then the last one.
+                    while j + 3 < stop && ideograph(bytes[j]) && ideograph(bytes[j + 3]) {
+                        j += 6;
+                    }
+                    while j < stop && ideograph(bytes[j]) {
                         j += 3;
                     }
                     counted += (j - i) / 3;

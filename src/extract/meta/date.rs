@@ -115,6 +115,16 @@ pub fn find_dates(text: &str, rules: &MetaRules) -> Vec<Found> {
     out
 }
 
+/// False when [`find_dates`] surely finds nothing in `text`: no ASCII digit, or no `19`
+/// or `20` when every date format needs one.
+fn may_hold_date(text: &str, rules: &MetaRules) -> bool {
+    if rules.date_formats.iter().all(|p| p.needs_century) {
+        has_century(text)
+    } else {
+        text.bytes().any(|b| b.is_ascii_digit())
+    }
+}
+
 /// True when `text` holds `19` or `20` (ASCII), the start of a year.
 fn has_century(text: &str) -> bool {
     let bytes = text.as_bytes();
@@ -302,7 +312,7 @@ pub fn visible_candidates(scan: &Scan, anchor: Option<usize>, rules: &MetaRules)
     let mut out = Vec::new();
     for (idx, line) in scan.lines.iter().enumerate() {
         let text = line.text.as_str();
-        if !text.bytes().any(|b| b.is_ascii_digit()) {
+        if !may_hold_date(text, rules) {
             continue;
         }
         // (Dates first: the cheaper test, and most lines have none.)
