@@ -320,7 +320,7 @@ pub fn visible_candidates(scan: &Scan, anchor: Option<usize>, rules: &MetaRules)
         if found.is_empty() || rules.not_date_line_words.is_match(text) {
             continue;
         }
-        let short = line.chars <= 120;
+        let short = text.chars().count() <= 120;
         let info_line = short && has_info_label(text, rules);
         for f in &found {
             let mut label = label_before(text, f.start, rules);

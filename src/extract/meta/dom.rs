@@ -91,8 +91,6 @@ const BREAK: char = '\u{1}';
 #[derive(Debug, Clone, Default)]
 pub struct Line {
     pub text: String,
-    /// `text.chars().count()`, counted once (several readers compare it with limits).
-    pub chars: usize,
     /// `h1`..`h6` level when the text is inside a heading, else 0.
     pub heading: u8,
     /// Characters of the line inside `<a>`.
@@ -209,7 +207,6 @@ impl Builder {
             self.scan.lines.push(Line {
                 // A copy of the exact size; `current` keeps its room for the next line.
                 text: self.current.as_str().to_owned(),
-                chars: self.current.chars().count(),
                 heading: self.current_heading,
                 link_chars: self.current_links,
             });

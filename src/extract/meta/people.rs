@@ -661,14 +661,14 @@ pub fn read(
     order.sort_by_key(|&i| if i >= a { (i - a) * 2 } else { (a - i) * 3 });
     for &i in &order {
         let line = &scan.lines[i];
-        if line.chars > 200 {
+        if line.text.chars().count() > 200 {
             continue;
         }
         let info = read_line(&line.text, rules);
         if source.is_none() {
             source = info.source.clone();
         }
-        if author.is_none() && line.chars <= 100 {
+        if author.is_none() && line.text.chars().count() <= 100 {
             author = info.author.clone();
             if outlet.is_none() {
                 outlet = info.outlet.clone();
@@ -762,7 +762,7 @@ pub fn read(
             break;
         }
         let line = &scan.lines[i];
-        if line.chars > 100 {
+        if line.text.chars().count() > 100 {
             continue;
         }
         if !rules.labels.is_match(&line.text) {

@@ -181,7 +181,7 @@ pub fn choose(
             .zip(&ref_starts)
             .any(|(r, &s)| s == start && key_is_prefix(&line.text, r))
             && !line.mostly_link()
-            && line.chars <= 200
+            && line.text.chars().count() <= 200
     });
     let candidates = candidates
         .into_iter()
@@ -283,8 +283,8 @@ impl<'a> InfoLines<'a> {
     /// A short line with an info label.
     fn is_info(&mut self, i: usize) -> bool {
         *self.labelled[i].get_or_insert_with(|| {
-            let line = &self.scan.lines[i];
-            line.chars <= 150 && super::date::has_info_label(&line.text, self.rules)
+            let text = &self.scan.lines[i].text;
+            text.chars().count() <= 150 && super::date::has_info_label(text, self.rules)
         })
     }
 
@@ -292,8 +292,8 @@ impl<'a> InfoLines<'a> {
     fn is_info_or_dated(&mut self, i: usize) -> bool {
         self.is_info(i)
             || *self.dated[i].get_or_insert_with(|| {
-                let line = &self.scan.lines[i];
-                line.chars <= 150 && !super::date::find_dates(&line.text, self.rules).is_empty()
+                let text = &self.scan.lines[i].text;
+                text.chars().count() <= 150 && !super::date::find_dates(text, self.rules).is_empty()
             })
     }
 
