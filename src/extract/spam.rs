@@ -1320,16 +1320,19 @@ impl<'d, 'r> Scan<'d, 'r> {
         let mut flat = Flat::default();
         flat.nodes.reserve(self.doc.tree.nodes().len());
         let mut count = PageCount::default();
-        let mut open: Vec<u32> = Vec::new();
+        // The open nodes, innermost last: position, is `<a>`, is invisible (the tag
+        // name is read once, when the element opens).
+        let mut open: Vec<(u32, bool, bool)> = Vec::new();
         let mut in_link = 0usize;
         let mut invisible = 0usize;
         for edge in body.traverse() {
             match edge {
                 Edge::Open(node) => {
                     let index = flat.nodes.len() as u32;
+                    let (mut is_link, mut is_invisible) = (false, false);
                     let mut m = Measured {
                         node,
-                        parent: open.last().copied().unwrap_or(NO_PARENT),
+                        parent: open.last().map_or(NO_PARENT, |o| o.0),
                         end: index + 1,
                         text_start: flat.text.len() as u32,
                         text_end: flat.text.len() as u32,
@@ -1338,12 +1341,11 @@ impl<'d, 'r> Scan<'d, 'r> {
                     };
                     match node.value() {
                         Node::Element(el) => {
-                            if el.name() == "a" {
-                                in_link += 1;
-                            }
-                            if is_invisible_tag(el.name()) {
-                                invisible += 1;
-                            }
+                            let name = el.name();
+                            is_link = name == "a";
+                            is_invisible = is_invisible_tag(name);
+                            in_link += usize::from(is_link);
+                            invisible += usize::from(is_invisible);
                         }
                         Node::Text(t) if invisible == 0 => {
                             let (chars, prose) = self.gather_text(t, &mut flat, &mut count);
@@ -1356,16 +1358,15 @@ impl<'d, 'r> Scan<'d, 'r> {
                         _ => {}
                     }
                     flat.nodes.push(m);
-                    open.push(index);
+                    open.push((index, is_link, is_invisible));
                 }
                 Edge::Close(node) => {
-                    let Some(index) = open.pop() else {
+                    let Some((index, is_link, is_invisible)) = open.pop() else {
                         continue;
                     };
                     let i = index as usize;
                     if let Node::Element(el) = node.value() {
-                        let name = el.name();
-                        if name == "a" {
+                        if is_link {
                             in_link = in_link.saturating_sub(1);
                             if let Some(href) = attr(el, "href") {
                                 let links = &mut flat.nodes[i].links;
@@ -1388,7 +1389,7 @@ impl<'d, 'r> Scan<'d, 'r> {
                                 }
                             }
                         }
-                        if is_invisible_tag(name) {
+                        if is_invisible {
                             invisible = invisible.saturating_sub(1);
                         }
                     }
@@ -1398,7 +1399,7 @@ impl<'d, 'r> Scan<'d, 'r> {
                     m.end = end;
                     m.text_end = text_end;
                     let (stats, links) = (m.stats, m.links);
-                    if let Some(&parent) = open.last() {
+                    if let Some(&(parent, _, _)) = open.last() {
                         let p = &mut flat.nodes[parent as usize];
                         p.stats.text += stats.text;
                         p.stats.prose += stats.prose;
@@ -1441,8 +1442,8 @@ impl<'d, 'r> Scan<'d, 'r> {
                     usize::MAX
                 };
                 let start = counted;
-                loop {
-                    if sampling {
+                if sampling {
+                    loop {
                         let code = ((bytes[i] as u32 & 0x0f) << 12)
                             | ((bytes[i + 1] as u32 & 0x3f) << 6)
                             | (bytes[i + 2] as u32 & 0x3f);
@@ -1451,15 +1452,30 @@ impl<'d, 'r> Scan<'d, 'r> {
                             TRADITIONAL => count.traditional += 1,
                             _ => {}
                         }
+                        counted += 1;
+                        i += 3;
+                        if counted == limit
+                            || i + 2 >= bytes.len()
+                            || !(0xe4..=0xee).contains(&bytes[i])
+                        {
+                            break;
+                        }
                     }
-                    counted += 1;
-                    i += 3;
-                    if counted == limit
-                        || i + 2 >= bytes.len()
-                        || !(0xe4..=0xee).contains(&bytes[i])
-                    {
-                        break;
+                } else {
+                    // Only the count matters: find where the run ends (or the limit).
+                    let room = (limit - counted).min(bytes.len() / 3);
+                    let stop = (i + 3 * room).min(bytes.len() - 2);
+                    let ideograph = |b: u8| b.wrapping_sub(0xe4) <= 0xee - 0xe4;
+                    let mut j = i + 3;
+                    // Two characters a step, then the last one.
+                    while j + 3 < stop && ideograph(bytes[j]) && ideograph(bytes[j + 3]) {
+                        j += 6;
                     }
+                    while j < stop && ideograph(bytes[j]) {
+                        j += 3;
+                    }
+                    counted += (j - i) / 3;
+                    i = j;
                 }
                 chars += (counted - start) as u32;
             } else if matches!(b, b'\t'..=b'\r' | b' ') {
@@ -1474,7 +1490,19 @@ impl<'d, 'r> Scan<'d, 'r> {
                 run = i;
                 continue;
             } else {
-                let Some(c) = text[i..].chars().next() else {
+                // ASCII and three-byte characters (CJK punctuation) decoded in place.
+                let decoded = if b < 0x80 {
+                    Some(char::from(b))
+                } else if (0xe0..=0xef).contains(&b) && i + 2 < bytes.len() {
+                    char::from_u32(
+                        ((b as u32 & 0x0f) << 12)
+                            | ((bytes[i + 1] as u32 & 0x3f) << 6)
+                            | (bytes[i + 2] as u32 & 0x3f),
+                    )
+                } else {
+                    None
+                };
+                let Some(c) = decoded.or_else(|| text[i..].chars().next()) else {
                     break;
                 };
                 let width = c.len_utf8();

@@ -78,7 +78,13 @@ pub struct Found {
 /// Every date in `text`, left to right, non-overlapping (earliest, then longest, wins).
 pub fn find_dates(text: &str, rules: &MetaRules) -> Vec<Found> {
     let mut all: Vec<Found> = Vec::new();
+    // Whether the text holds `19` or `20`, which every match of most patterns does;
+    // looked up once, when first needed.
+    let mut century: Option<bool> = None;
     for pattern in &rules.date_formats {
+        if pattern.needs_century && !*century.get_or_insert_with(|| has_century(text)) {
+            continue;
+        }
         // Most texts hold no date: a plain match test allocates no capture slots.
         if !pattern.regex.is_match(text) {
             continue;
@@ -107,6 +113,31 @@ pub fn find_dates(text: &str, rules: &MetaRules) -> Vec<Found> {
         }
     }
     out
+}
+
+/// False when [`find_dates`] surely finds nothing in `text`: no ASCII digit, or no `19`
+/// or `20` when every date format needs one.
+fn may_hold_date(text: &str, rules: &MetaRules) -> bool {
+    if rules.date_formats.iter().all(|p| p.needs_century) {
+        has_century(text)
+    } else {
+        text.bytes().any(|b| b.is_ascii_digit())
+    }
+}
+
+/// True when `text` holds `19` or `20` (ASCII), the start of a year.
+fn has_century(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    while let Some(found) = memchr::memchr2(b'1', b'2', &bytes[from..]) {
+        let at = from + found;
+        let second = if bytes[at] == b'1' { b'9' } else { b'0' };
+        if bytes.get(at + 1) == Some(&second) {
+            return true;
+        }
+        from = at + 1;
+    }
+    false
 }
 
 /// The first date in `text`.
@@ -281,7 +312,7 @@ pub fn visible_candidates(scan: &Scan, anchor: Option<usize>, rules: &MetaRules)
     let mut out = Vec::new();
     for (idx, line) in scan.lines.iter().enumerate() {
         let text = line.text.as_str();
-        if !text.bytes().any(|b| b.is_ascii_digit()) {
+        if !may_hold_date(text, rules) {
             continue;
         }
         // (Dates first: the cheaper test, and most lines have none.)

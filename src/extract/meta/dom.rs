@@ -636,7 +636,9 @@ pub fn collapse_ws(s: &str) -> String {
     out
 }
 
-/// Whitespace for [`collapse_ws`]: Unicode whitespace, no-break and zero-width spaces.
+/// Whitespace for [`collapse_ws`]: Unicode whitespace, no-break and zero-width spaces
+/// ([`not_kept_at`] decides the same from the bytes).
+#[cfg(test)]
 fn is_space(c: char) -> bool {
     c.is_whitespace() || c == '\u{a0}' || c == '\u{feff}' || c == '\u{200b}'
 }
@@ -669,25 +671,16 @@ const ASCII_BLANK: [bool; 256] = {
 /// Appends `text` to `out` with whitespace collapsed as [`collapse_ws`] does, so that
 /// text pushed in pieces gives the same result as the whole: `pending` carries "a space
 /// is due before the next character" from one call to the next. U+FFFD is dropped.
+///
+/// Works on bytes: runs of kept characters are found without decoding them and copied at
+/// once; only the few lead bytes of [`MAY_NOT_KEEP`] are looked at more closely.
 fn push_collapsed(out: &mut String, pending: &mut bool, text: &str) {
     let bytes = text.as_bytes();
-    let char_at = |i: usize| text[i..].chars().next().unwrap_or(' ');
-    // The first index from `i` on whose byte is in `table` (or the end).
     let mut i = 0;
     while i < bytes.len() {
         // A run of kept characters, copied at once.
         let start = i;
-        loop {
-            i = skip_kept(bytes, i);
-            if i == bytes.len() || bytes[i] < 0x80 {
-                break;
-            }
-            let c = char_at(i);
-            if is_space(c) || c == '\u{fffd}' {
-                break;
-            }
-            i += c.len_utf8();
-        }
+        i = skip_kept(bytes, i);
         if i > start {
             if *pending {
                 out.push(' ');
@@ -696,41 +689,82 @@ fn push_collapsed(out: &mut String, pending: &mut bool, text: &str) {
             out.push_str(&text[start..i]);
         }
         // Then spaces (one is due before the next kept character) and dropped U+FFFD.
-        loop {
-            let blank_start = i;
-            i = skip_ascii_blanks(bytes, i);
-            if i > blank_start {
+        while i < bytes.len() {
+            let Some((len, space)) = not_kept_at(bytes, i) else {
+                break;
+            };
+            if space {
                 *pending = !out.is_empty();
             }
-            if i == bytes.len() || !MAY_NOT_KEEP[usize::from(bytes[i])] {
-                break;
-            }
-            // A space or U+FFFD outside ASCII, or a kept character.
-            let c = char_at(i);
-            if is_space(c) {
-                *pending = !out.is_empty();
-            } else if c != '\u{fffd}' {
-                break;
-            }
-            i += c.len_utf8();
+            i += len;
         }
     }
 }
 
-/// The first index from `i` on whose byte is in [`MAY_NOT_KEEP`] (or the end).
-fn skip_kept(bytes: &[u8], i: usize) -> usize {
-    bytes[i..]
-        .iter()
-        .position(|&b| MAY_NOT_KEEP[usize::from(b)])
-        .map_or(bytes.len(), |n| i + n)
+/// The first index from `i` on where a character [`push_collapsed`] does not keep starts
+/// (or the end). `i` is at the start of a character.
+fn skip_kept(bytes: &[u8], mut i: usize) -> usize {
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b.wrapping_sub(0xE4) <= 0xEE - 0xE4 {
+            // U+4000..U+EFFF (the CJK ideographs): never a space, three bytes.
+            i += 3;
+        } else if !MAY_NOT_KEEP[usize::from(b)] {
+            // Any other byte that cannot start a dropped character (continuation bytes
+            // included: they are stepped over one by one).
+            i += 1;
+        } else if not_kept_at(bytes, i).is_some() {
+            return i;
+        } else {
+            // A kept character with a lead byte of [`MAY_NOT_KEEP`] (`。`, `，`, `—`).
+            i += utf8_len(b);
+        }
+    }
+    bytes.len()
 }
 
-/// The first index from `i` on whose byte is not ASCII whitespace (or the end).
-fn skip_ascii_blanks(bytes: &[u8], i: usize) -> usize {
-    bytes[i..]
-        .iter()
-        .position(|&b| !ASCII_BLANK[usize::from(b)])
-        .map_or(bytes.len(), |n| i + n)
+/// Length of the UTF-8 sequence a lead byte starts.
+fn utf8_len(lead: u8) -> usize {
+    match lead {
+        0x00..=0x7F => 1,
+        0xC0..=0xDF => 2,
+        0xE0..=0xEF => 3,
+        _ => 4,
+    }
+}
+
+/// When the character at `i` is one [`push_collapsed`] does not keep: its byte length and
+/// whether it is a space (else it is U+FFFD, dropped). Read from the bytes, as [`is_space`]
+/// decides: ASCII whitespace, U+0085, U+00A0, U+1680, U+2000..U+200B, U+2028, U+2029,
+/// U+202F, U+205F, U+3000, U+FEFF.
+fn not_kept_at(bytes: &[u8], i: usize) -> Option<(usize, bool)> {
+    let b = bytes[i];
+    if !MAY_NOT_KEEP[usize::from(b)] {
+        return None;
+    }
+    if b < 0x80 {
+        return Some((1, true));
+    }
+    let b1 = bytes.get(i + 1).copied().unwrap_or(0);
+    let b2 = bytes.get(i + 2).copied().unwrap_or(0);
+    let space = match b {
+        0xC2 => return matches!(b1, 0x85 | 0xA0).then_some((2, true)),
+        0xE1 => b1 == 0x9A && b2 == 0x80,
+        0xE2 => match b1 {
+            0x80 => matches!(b2, 0x80..=0x8B | 0xA8 | 0xA9 | 0xAF),
+            0x81 => b2 == 0x9F,
+            _ => false,
+        },
+        0xE3 => b1 == 0x80 && b2 == 0x80,
+        0xEF => {
+            if b1 == 0xBF && b2 == 0xBD {
+                return Some((3, false));
+            }
+            b1 == 0xBB && b2 == 0xBF
+        }
+        _ => false,
+    };
+    space.then_some((3, true))
 }
 
 /// `<br>` inside a headline: nothing between two CJK characters, a space otherwise;
@@ -889,6 +923,25 @@ mod tests {
             }
             push_collapsed(&mut out, &mut pending, &text[from..]);
             assert_eq!(out, expected, "{text:?} in pieces");
+        }
+    }
+
+    #[test]
+    fn byte_classification_equals_the_character_one() {
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            let mut buf = [0u8; 4];
+            let bytes = c.encode_utf8(&mut buf).as_bytes();
+            let expected = if is_space(c) {
+                Some((c.len_utf8(), true))
+            } else if c == '\u{fffd}' {
+                Some((3, false))
+            } else {
+                None
+            };
+            assert_eq!(not_kept_at(bytes, 0), expected, "{:X}", c as u32);
+            assert_eq!(utf8_len(bytes[0]), c.len_utf8());
+            let kept = if expected.is_some() { 0 } else { bytes.len() };
+            assert_eq!(skip_kept(bytes, 0), kept, "{:X}", c as u32);
         }
     }
 

@@ -127,6 +127,27 @@ pub enum LabelKind {
 pub struct DatePattern {
     pub name: String,
     pub regex: Regex,
+    /// Every match holds an ASCII `19` or `20`: the pattern has the year group
+    /// `(?P<y>(?:19|20)\d{2})` as a required part (see [`needs_century`]).
+    pub needs_century: bool,
+}
+
+/// True when `pattern` is a sequence one of whose required parts is a group holding
+/// exactly `(?:19|20)\d{2}`: then every match holds `19` or `20`, and a text without
+/// either needs no search.
+fn needs_century(pattern: &str) -> bool {
+    use regex_syntax::hir::{Hir, HirKind};
+    let parse = |p: &str| regex_syntax::Parser::new().parse(p).ok();
+    let (Some(hir), Some(year)) = (parse(pattern), parse(r"(?:19|20)\d{2}")) else {
+        return false;
+    };
+    let parts: &[Hir] = match hir.kind() {
+        HirKind::Concat(parts) => parts,
+        _ => std::slice::from_ref(&hir),
+    };
+    parts
+        .iter()
+        .any(|part| matches!(part.kind(), HirKind::Capture(group) if *group.sub == year))
 }
 
 /// Compiled `config/rules/meta.toml`.
@@ -301,6 +322,7 @@ impl MetaRules {
                     }
                     Ok(DatePattern {
                         name: p.name.clone(),
+                        needs_century: needs_century(&p.pattern),
                         regex,
                     })
                 })
@@ -686,6 +708,15 @@ fn merge(all: &mut RawMeta, raw: RawMeta, _file: &str) -> Result<(), RulesError>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_shipped_date_formats_need_a_century() {
+        let rules = MetaRules::default();
+        assert!(rules.date_formats.iter().all(|p| p.needs_century));
+        assert!(!needs_century(r"(?P<y>(?:19|20)\d{2})?-(?P<m>\d{2})"));
+        assert!(!needs_century(r"(?P<y>\d{4})-(?P<m>\d{2})"));
+        assert!(!needs_century(r"a|(?P<y>(?:19|20)\d{2})"));
+    }
 
     /// The per-word test the compiled matcher replaced.
     fn hint_match_reference(hint: &str, word: &str) -> bool {

@@ -64,14 +64,30 @@ pub fn column(scan: &Scan, title: Option<&str>, rules: &MetaRules) -> Option<Str
         .filter(|m| m.kind == MarkKind::Breadcrumb)
         .map(|m| m.text.as_str())
         .collect();
+    // The first bytes of the words: a line starting with none of them is passed over
+    // without comparing words (an empty word starts every line).
+    let mut first_bytes = [false; 256];
+    for w in &rules.breadcrumb_words {
+        match w.as_bytes().first() {
+            Some(&b) => first_bytes[usize::from(b)] = true,
+            None => first_bytes = [true; 256],
+        }
+    }
+    let any_line = rules.breadcrumb_words.iter().any(|w| w.is_empty());
     texts.extend(
         scan.lines
             .iter()
             .filter(|l| {
-                rules
-                    .breadcrumb_words
-                    .iter()
-                    .any(|w| l.text.starts_with(w.as_str()))
+                let may_start = l
+                    .text
+                    .as_bytes()
+                    .first()
+                    .map_or(any_line, |&b| first_bytes[usize::from(b)]);
+                may_start
+                    && rules
+                        .breadcrumb_words
+                        .iter()
+                        .any(|w| l.text.starts_with(w.as_str()))
             })
             .map(|l| l.text.as_str()),
     );
