@@ -227,14 +227,19 @@ pub fn is_caption_like(el: &Element, rules: &ContentRules) -> bool {
     if el.name() == "figcaption" {
         return true;
     }
+    // The hints are lower-case: an ASCII-case-insensitive search in the raw names finds
+    // what searching a lower-cased copy would, without the copy (nor the interning of
+    // every class name that `Element::classes` does).
     let hit = |name: &str| {
-        let name = name.to_ascii_lowercase();
-        rules
-            .caption_hints
-            .iter()
-            .any(|h| name.contains(h.as_str()))
+        rules.caption_hints.iter().any(|h| {
+            h.is_empty()
+                || name
+                    .as_bytes()
+                    .windows(h.len())
+                    .any(|w| w.eq_ignore_ascii_case(h.as_bytes()))
+        })
     };
-    el.id().is_some_and(hit) || el.classes().any(hit)
+    id_of(el).is_some_and(hit) || class_names(el).any(hit)
 }
 
 /// A multiplier from the element's tag, class and id: below 1 for furniture.

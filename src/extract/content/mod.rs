@@ -24,6 +24,7 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::article::{Attachment, Image};
+use crate::extract::nodes::class_names;
 use crate::extract::NotArticleKind;
 use crate::rules::{RuleSource, RulesError};
 
@@ -802,7 +803,7 @@ fn siblings_of(
         })
         .filter_map(|c| c.value().as_element())
         .filter(|e| matches!(e.name(), "p" | "div"))
-        .flat_map(|e| e.classes())
+        .flat_map(|e| class_names(e))
         .collect();
     let top_deep = analysis
         .stats
@@ -883,7 +884,7 @@ fn styled_like(node: ego_tree::NodeRef<'_, scraper::Node>, classes: &[&str]) -> 
     };
     [Some(node), only_child].into_iter().flatten().any(|n| {
         n.value().as_element().is_some_and(|e| {
-            matches!(e.name(), "p" | "div") && e.classes().any(|c| classes.contains(&c))
+            matches!(e.name(), "p" | "div") && class_names(e).any(|c| classes.contains(&c))
         })
     })
 }
@@ -891,7 +892,7 @@ fn styled_like(node: ego_tree::NodeRef<'_, scraper::Node>, classes: &[&str]) -> 
 /// Same tag and at least one class in common: parts of one template (an article body
 /// split around an embed renders each part in the same wrapper).
 fn same_kind_of_element(a: &scraper::node::Element, b: &scraper::node::Element) -> bool {
-    a.name() == b.name() && a.classes().any(|c| b.classes().any(|d| d == c))
+    a.name() == b.name() && class_names(a).any(|c| class_names(b).any(|d| d == c))
 }
 
 /// Why the page is a list page, when it is one.
