@@ -803,7 +803,7 @@ fn siblings_of(
         })
         .filter_map(|c| c.value().as_element())
         .filter(|e| matches!(e.name(), "p" | "div"))
-        .flat_map(|e| class_names(e))
+        .flat_map(class_names)
         .collect();
     let top_deep = analysis
         .stats
