@@ -826,9 +826,10 @@ fn required_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
         if shortest == 0 {
             continue;
         }
-        let better = best.as_ref().is_none_or(|(len, set)| {
-            shortest > *len || (shortest == *len && literals.len() < set.len())
-        });
+        let better = match &best {
+            None => true,
+            Some((len, set)) => shortest > *len || (shortest == *len && literals.len() < set.len()),
+        };
         if better {
             let set = literals.iter().map(|l| l.as_bytes().to_vec()).collect();
             best = Some((shortest, set));
