@@ -91,27 +91,73 @@ struct TextRule {
     prose_ok: bool,
 }
 
-/// What a text must hold for a text rule to match it, read from the rule's pattern:
-/// every match starts with one of the pattern's literal prefixes. Nearly every text
-/// fails this for nearly every rule, which then needs no regex search.
+/// What a text must hold for a text rule to match it, read from the rule's pattern.
+/// Nearly every text fails this for nearly every rule, which then needs no regex search.
 #[derive(Debug)]
 enum TextNeed {
     /// Anchored at the start: the text begins with one of these characters.
     FirstChar(Vec<char>),
-    /// The text contains one of the rule's prefixes (found by `TextPrefilter::prefixes`).
-    Prefix,
+    /// Every match starts with one of these literals: the text holds one. Found for all
+    /// such rules at once by `TextPrefilter::prefixes`, or for this rule alone.
+    Prefix(Literals),
+    /// Every match holds one of these literals (they are what one part of the pattern,
+    /// which every match goes through, starts with).
+    Holds(Literals),
     /// Nothing known: the regex decides alone.
     Unknown,
 }
 
+/// Literals searched for one rule: a few with `memmem` (vectorised, and quick on
+/// Chinese text, where an automaton's prefilter stops at nearly every character), more
+/// with one automaton.
+#[derive(Debug)]
+enum Literals {
+    Few(Vec<memchr::memmem::Finder<'static>>),
+    Many(AhoCorasick),
+}
+
+impl Literals {
+    const FEW: usize = 4;
+
+    fn new(literals: &[Vec<u8>]) -> Result<Self, aho_corasick::BuildError> {
+        Ok(if literals.len() <= Self::FEW {
+            Literals::Few(
+                literals
+                    .iter()
+                    .map(|l| memchr::memmem::Finder::new(l).into_owned())
+                    .collect(),
+            )
+        } else {
+            Literals::Many(AhoCorasick::new(literals)?)
+        })
+    }
+
+    /// Whether `text` holds one of the literals.
+    fn found_in(&self, text: &str) -> bool {
+        match self {
+            Literals::Few(finders) => finders.iter().any(|f| f.find(text.as_bytes()).is_some()),
+            Literals::Many(automaton) => automaton.is_match(text),
+        }
+    }
+}
+
 /// The [`TextNeed`] of every text rule, and one automaton for all `Prefix` needs, so
-/// that one pass over a text tells which rules can match it.
+/// that one pass over a text can tell which of those rules can match it. Bit sets have
+/// one bit per rule.
 #[derive(Debug, Default)]
 struct TextPrefilter {
     needs: Vec<TextNeed>,
     prefixes: Option<AhoCorasick>,
     /// Automaton pattern → its rule.
     prefix_rule: Vec<usize>,
+    /// The rules decided by a text's first character alone (`FirstChar`, `Unknown`).
+    decided_at_start: Vec<u64>,
+    /// The `Unknown` rules: every text is a candidate.
+    always: Vec<u64>,
+    /// First character → the `FirstChar` rules a text starting with it can match.
+    by_first_char: FastMap<char, Vec<u64>>,
+    /// The `Prefix` rules.
+    prefix_rules: Vec<u64>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -392,12 +438,14 @@ struct JudgeScratch<'doc> {
     attr_matches_by_token: FastMap<&'doc str, usize>,
     /// Per attr rule: does some token of the current element match it.
     attr_hits: RuleBits,
-    /// Text (by address and length) → offset in `text_bits` of its rule bits. Rules are
-    /// tried one by one, after the prefilter: a `RegexSet` of all of them overflows the
-    /// lazy DFA and falls back to a slow engine.
+    /// Text (by address and length) → offset in `text_bits` of its rule bits (see
+    /// [`TEXT_BIT_SETS`]). Rules are tried one by one, after the prefilter: a `RegexSet`
+    /// of all of them overflows the lazy DFA and falls back to a slow engine.
     text_results: FastMap<(usize, usize), usize>,
     attr_bits: Vec<u64>,
     text_bits: Vec<u64>,
+    /// Per text rule: does it apply to the current element.
+    applicable: RuleBits,
 }
 
 /// One bit per rule.
@@ -419,7 +467,26 @@ impl RuleBits {
             .get(rule / 64)
             .is_some_and(|w| w & (1 << (rule % 64)) != 0)
     }
+
+    fn set(&mut self, rule: usize) {
+        set_bit(&mut self.0, rule);
+    }
 }
+
+fn set_bit(bits: &mut [u64], index: usize) {
+    if let Some(word) = bits.get_mut(index / 64) {
+        *word |= 1 << (index % 64);
+    }
+}
+
+/// The bit sets kept per text, one bit per text rule each, in this order: rules that
+/// can match (a superset: the regex decides), rules whose candidate bit is known yet,
+/// rules tried, rules matched.
+const TEXT_BIT_SETS: usize = 4;
+const CANDIDATE: usize = 0;
+const KNOWN: usize = 1;
+const TRIED: usize = 2;
+const MATCHED: usize = 3;
 
 impl<'doc> JudgeScratch<'doc> {
     /// Which attr rules some class or id token of `el` matches (tokens are matched
@@ -452,41 +519,61 @@ impl<'doc> JudgeScratch<'doc> {
         &self.attr_hits
     }
 
-    /// Where the rule bits of `text` start in `text_bits`: per text, (rules that can
-    /// match, rules tried, rules matched), one bit per rule each.
-    fn text_slot(&mut self, rules: &CleanRules, text: &str) -> usize {
+    /// Where the rule bits of `text` start in `text_bits`; a new text has the rules its
+    /// first character decides known.
+    fn text_slot(&mut self, filter: &TextPrefilter, words: usize, text: &str) -> usize {
         let key = (text.as_ptr() as usize, text.len());
         if let Some(&at) = self.text_results.get(&key) {
             return at;
         }
-        let words = words_for(rules.text_rules.len());
         let at = self.text_bits.len();
-        self.text_bits.resize(at + 3 * words, 0);
-        rules
-            .text_prefilter
-            .candidates(text, &mut self.text_bits[at..at + words]);
+        self.text_bits.resize(at + TEXT_BIT_SETS * words, 0);
+        let (candidate, known) = self.text_bits[at..at + 2 * words].split_at_mut(words);
+        filter.start(text, candidate, known);
         self.text_results.insert(key, at);
         at
     }
 
-    /// Whether the prefilter lets text rule `rule` through for the text at `at`.
-    fn text_rule_candidate(&self, at: usize, rule: usize) -> bool {
-        self.text_bits
-            .get(at + rule / 64)
-            .is_some_and(|w| w & (1 << (rule % 64)) != 0)
+    /// How many prefix rules apply to the current element and are not known yet for the
+    /// text at `at`.
+    fn undecided_prefix_rules(&self, filter: &TextPrefilter, words: usize, at: usize) -> u32 {
+        let known = &self.text_bits[at + KNOWN * words..at + (KNOWN + 1) * words];
+        self.applicable
+            .0
+            .iter()
+            .zip(known)
+            .zip(&filter.prefix_rules)
+            .map(|((applies, known), prefix)| (applies & prefix & !known).count_ones())
+            .sum()
+    }
+
+    /// Scans the text at `at` for every prefix rule's prefixes at once.
+    fn scan_prefixes(&mut self, filter: &TextPrefilter, words: usize, at: usize, text: &str) {
+        let (candidate, known) = self.text_bits[at..at + 2 * words].split_at_mut(words);
+        filter.scan_prefixes(text, candidate);
+        for (known, prefix) in known.iter_mut().zip(&filter.prefix_rules) {
+            *known |= prefix;
+        }
     }
 
     /// Whether text rule `rule` matches `text` (whose bits start at `at`), remembered.
     fn text_rule_matches(
         &mut self,
         rules: &CleanRules,
+        words: usize,
         at: usize,
         rule: usize,
         text: &str,
     ) -> bool {
-        let words = words_for(rules.text_rules.len());
         let (word, bit) = (rule / 64, 1u64 << (rule % 64));
-        let (candidate, tried, matched) = (at + word, at + words + word, at + 2 * words + word);
+        let [candidate, known, tried, matched] =
+            [CANDIDATE, KNOWN, TRIED, MATCHED].map(|set| at + set * words + word);
+        if self.text_bits[known] & bit == 0 {
+            self.text_bits[known] |= bit;
+            if rules.text_prefilter.may_match(rule, text) {
+                self.text_bits[candidate] |= bit;
+            }
+        }
         if self.text_bits[candidate] & bit == 0 {
             return false;
         }
@@ -500,6 +587,12 @@ impl<'doc> JudgeScratch<'doc> {
         self.text_bits[matched] & bit != 0
     }
 }
+
+/// How many prefix rules must apply to an element, undecided for its text, before the
+/// text is scanned for all prefix rules at once; with fewer, each rule's own automaton
+/// searches alone (a prose paragraph, to which one or none applies, is read once, not
+/// by the big overlapping scan).
+const PREFIX_SCAN_MIN_RULES: u32 = 3;
 
 /// The first rule that removes this element, if any.
 #[inline(never)]
@@ -565,27 +658,46 @@ fn judge_element<'r, 'doc>(
     if s.text == 0 || s.text as usize > settings.text_rule_max_chars {
         return None;
     }
+    // Prose may ride along in a footer, but a block that is mostly prose is content.
+    let prose_guarded = s.prose > 0 && !guarded_ok();
     let applies = |rule: &TextRule| {
-        // Prose may ride along in a footer, but a block that is mostly prose is content.
         let excluded = s.text as usize > rule.max_chars
             || s.prose as usize > rule.max_prose_chars
             || (s.prose * 2 > s.text && !rule.prose_ok)
-            || (s.prose > 0 && !guarded_ok());
+            || prose_guarded;
         let few_links =
             rule.min_link_share > 0.0 && (s.link as f64) < rule.min_link_share * s.text as f64;
         !excluded && !few_links
     };
     // The text is read only when some rule applies to the element; then only the rules
     // the text can match (few, by the prefilter) are tried, in order.
-    let first = rules.text_rules.iter().position(applies)?;
-    let text = texts.get(node, stats);
-    let at = scratch.text_slot(rules, text);
-    for (index, rule) in rules.text_rules.iter().enumerate().skip(first) {
-        if !scratch.text_rule_candidate(at, index) || !applies(rule) {
-            continue;
+    let count = rules.text_rules.len();
+    scratch.applicable.clear(count);
+    let mut any = false;
+    for (index, rule) in rules.text_rules.iter().enumerate() {
+        if applies(rule) {
+            scratch.applicable.set(index);
+            any = true;
         }
-        if scratch.text_rule_matches(rules, at, index, text) {
-            return Some(rule.name.as_str());
+    }
+    if !any {
+        return None;
+    }
+    let text = texts.get(node, stats);
+    let filter = &rules.text_prefilter;
+    let words = words_for(count);
+    let at = scratch.text_slot(filter, words, text);
+    if scratch.undecided_prefix_rules(filter, words, at) >= PREFIX_SCAN_MIN_RULES {
+        scratch.scan_prefixes(filter, words, at, text);
+    }
+    for word in 0..words {
+        let mut pending = scratch.applicable.0.get(word).copied().unwrap_or(0);
+        while pending != 0 {
+            let index = word * 64 + pending.trailing_zeros() as usize;
+            pending &= pending - 1;
+            if scratch.text_rule_matches(rules, words, at, index, text) {
+                return rules.text_rules.get(index).map(|r| r.name.as_str());
+            }
         }
     }
     None
@@ -593,22 +705,53 @@ fn judge_element<'r, 'doc>(
 
 impl TextPrefilter {
     fn compile(rules: &[TextRule]) -> Result<Self, aho_corasick::BuildError> {
-        let mut filter = TextPrefilter::default();
+        let words = words_for(rules.len());
+        let mut filter = TextPrefilter {
+            decided_at_start: vec![0; words],
+            always: vec![0; words],
+            prefix_rules: vec![0; words],
+            ..TextPrefilter::default()
+        };
         let mut literals: Vec<Vec<u8>> = Vec::new();
         for (index, rule) in rules.iter().enumerate() {
-            let need = match literal_prefixes(rule.pattern.as_str()) {
-                Some((true, prefixes)) => {
-                    first_chars_of(&prefixes).map_or(TextNeed::Unknown, TextNeed::FirstChar)
-                }
+            let pattern = rule.pattern.as_str();
+            let need = match literal_prefixes(pattern) {
+                Some((true, prefixes)) => first_chars_of(&prefixes).map(TextNeed::FirstChar),
                 Some((false, prefixes)) => {
+                    let own = Literals::new(&prefixes)?;
                     for prefix in prefixes {
                         literals.push(prefix);
                         filter.prefix_rule.push(index);
                     }
-                    TextNeed::Prefix
+                    Some(TextNeed::Prefix(own))
                 }
-                None => TextNeed::Unknown,
+                None => None,
             };
+            let need = match need {
+                Some(need) => need,
+                None => match required_literals(pattern) {
+                    Some(required) => TextNeed::Holds(Literals::new(&required)?),
+                    None => TextNeed::Unknown,
+                },
+            };
+            match &need {
+                TextNeed::FirstChar(chars) => {
+                    set_bit(&mut filter.decided_at_start, index);
+                    for &c in chars {
+                        let rules = filter
+                            .by_first_char
+                            .entry(c)
+                            .or_insert_with(|| vec![0; words]);
+                        set_bit(rules, index);
+                    }
+                }
+                TextNeed::Unknown => {
+                    set_bit(&mut filter.decided_at_start, index);
+                    set_bit(&mut filter.always, index);
+                }
+                TextNeed::Prefix(_) => set_bit(&mut filter.prefix_rules, index),
+                TextNeed::Holds(_) => {}
+            }
             filter.needs.push(need);
         }
         if !literals.is_empty() {
@@ -622,32 +765,77 @@ impl TextPrefilter {
         Ok(filter)
     }
 
-    /// Sets the bit of every rule that can match `text` (`candidates` is zeroed, one
-    /// bit per rule).
-    fn candidates(&self, text: &str, candidates: &mut [u64]) {
-        let first = text.chars().next();
-        let mut set = |rule: usize| {
-            if let Some(word) = candidates.get_mut(rule / 64) {
-                *word |= 1 << (rule % 64);
-            }
-        };
-        for (rule, need) in self.needs.iter().enumerate() {
-            match need {
-                TextNeed::FirstChar(chars) if first.is_some_and(|c| chars.contains(&c)) => {
-                    set(rule)
-                }
-                TextNeed::Unknown => set(rule),
-                _ => {}
-            }
+    /// What a text's first character decides: the candidate rules among those it
+    /// decides, and which rules those are (both zeroed before).
+    fn start(&self, text: &str, candidate: &mut [u64], known: &mut [u64]) {
+        let by_first = text.chars().next().and_then(|c| self.by_first_char.get(&c));
+        for (word, bits) in candidate.iter_mut().enumerate() {
+            *bits = self.always.get(word).copied().unwrap_or(0)
+                | by_first.and_then(|b| b.get(word)).copied().unwrap_or(0);
         }
+        for (bits, decided) in known.iter_mut().zip(&self.decided_at_start) {
+            *bits = *decided;
+        }
+    }
+
+    /// Whether `text` holds what rule `rule` needs, for a rule not decided at the start.
+    fn may_match(&self, rule: usize, text: &str) -> bool {
+        match self.needs.get(rule) {
+            Some(TextNeed::Prefix(own) | TextNeed::Holds(own)) => own.found_in(text),
+            _ => true,
+        }
+    }
+
+    /// Sets the candidate bit of every prefix rule whose prefixes `text` holds.
+    fn scan_prefixes(&self, text: &str, candidate: &mut [u64]) {
         if let Some(prefixes) = &self.prefixes {
             for found in prefixes.find_overlapping_iter(text) {
                 if let Some(&rule) = self.prefix_rule.get(found.pattern().as_usize()) {
-                    set(rule);
+                    set_bit(candidate, rule);
                 }
             }
         }
     }
+}
+
+/// Literals one of which every match of `pattern` holds: those that one part of the
+/// pattern's top-level sequence starts with (the part with the longest shortest
+/// literal, then the fewest); `None` when no part has a finite set without the empty
+/// literal.
+fn required_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
+    use regex_syntax::hir::literal::Extractor;
+    use regex_syntax::hir::HirKind;
+    let hir = regex_syntax::Parser::new().parse(pattern).ok()?;
+    let mut top = &hir;
+    while let HirKind::Capture(group) = top.kind() {
+        top = &group.sub;
+    }
+    let parts = match top.kind() {
+        HirKind::Concat(parts) => parts.as_slice(),
+        _ => std::slice::from_ref(top),
+    };
+    let mut best: Option<(usize, Vec<Vec<u8>>)> = None;
+    for part in parts {
+        let seq = Extractor::new().extract(part);
+        let Some(literals) = seq.literals() else {
+            continue;
+        };
+        let Some(shortest) = literals.iter().map(|l| l.as_bytes().len()).min() else {
+            continue;
+        };
+        if shortest == 0 {
+            continue;
+        }
+        let better = match &best {
+            None => true,
+            Some((len, set)) => shortest > *len || (shortest == *len && literals.len() < set.len()),
+        };
+        if better {
+            let set = literals.iter().map(|l| l.as_bytes().to_vec()).collect();
+            best = Some((shortest, set));
+        }
+    }
+    best.map(|(_, set)| set)
 }
 
 /// The literal prefixes of `pattern` (every match starts with one of them) and whether
@@ -1255,6 +1443,21 @@ fn measure_text_into(text: &str, prose_min_chars: usize, compact: &mut String) -
         }
         let blank_len = if info & BLANK != 0 {
             Some(1)
+        } else if let Some(c) = decode_e3_ef(bytes, i) {
+            // CJK and full-width punctuation: decoded by hand. The only blanks in these
+            // ranges are U+3000 and U+FEFF (`is_blank`).
+            match c {
+                '。' | '！' | '？' | '；' => stops += 1,
+                '，' | '、' => commas += 1,
+                _ => {}
+            }
+            if c == '\u{3000}' || c == '\u{feff}' {
+                Some(3)
+            } else {
+                chars += 1;
+                i += 3;
+                None
+            }
         } else {
             let c = text[i..].chars().next().unwrap_or('\u{fffd}');
             match c {
@@ -1282,6 +1485,18 @@ fn measure_text_into(text: &str, prose_min_chars: usize, compact: &mut String) -
     compact.push_str(&text[run_start..]);
     let prose = chars as usize >= prose_min_chars && (stops > 0 || commas >= 2);
     (chars, if prose { chars } else { 0 })
+}
+
+/// The character at `i` when its lead byte is `E3` or `EF` (U+3000–U+3FFF, U+F000–U+FFFF;
+/// `bytes` is valid UTF-8, so two continuation bytes follow).
+fn decode_e3_ef(bytes: &[u8], i: usize) -> Option<char> {
+    let lead = *bytes.get(i)?;
+    if lead != 0xe3 && lead != 0xef {
+        return None;
+    }
+    let (b1, b2) = (*bytes.get(i + 1)?, *bytes.get(i + 2)?);
+    let code = (u32::from(lead & 0x0f) << 12) | (u32::from(b1 & 0x3f) << 6) | u32::from(b2 & 0x3f);
+    char::from_u32(code)
 }
 
 /// White space as pages use it: ASCII, no-break space, ideographic space, zero-width.
@@ -1876,16 +2091,42 @@ mod tests {
             "建议使用IE9以上浏览器",
             "(c)2023Example",
         ];
-        let words = words_for(rules.text_rules.len());
         for sample in samples {
-            let mut candidates = vec![0u64; words];
-            filter.candidates(sample, &mut candidates);
-            for (index, rule) in rules.text_rules.iter().enumerate() {
-                let matches = distinct_matches(&rule.pattern, sample, rule.min_distinct);
-                let candidate = candidates[index / 64] & (1 << (index % 64)) != 0;
-                assert!(candidate || !matches, "{} on {sample}", rule.name);
+            check_prefilter(&rules, sample);
+        }
+    }
+
+    /// Asserts that every rule matching `text` is a candidate for it, whether decided by
+    /// the first character, by its own literals or by the scan for all prefixes; returns
+    /// how many rules match.
+    fn check_prefilter(rules: &CleanRules, text: &str) -> usize {
+        let filter = &rules.text_prefilter;
+        let words = words_for(rules.text_rules.len());
+        let bit = |bits: &[u64], index: usize| bits[index / 64] & (1 << (index % 64)) != 0;
+        let (mut candidate, mut known) = (vec![0; words], vec![0; words]);
+        filter.start(text, &mut candidate, &mut known);
+        let mut scanned = candidate.clone();
+        filter.scan_prefixes(text, &mut scanned);
+        let mut matches = 0;
+        for (index, rule) in rules.text_rules.iter().enumerate() {
+            if !distinct_matches(&rule.pattern, text, rule.min_distinct) {
+                continue;
+            }
+            matches += 1;
+            let name = &rule.name;
+            if bit(&known, index) {
+                assert!(
+                    bit(&candidate, index),
+                    "{name} by the first character: {text}"
+                );
+                continue;
+            }
+            assert!(filter.may_match(index, text), "{name} alone: {text}");
+            if bit(&filter.prefix_rules, index) {
+                assert!(bit(&scanned, index), "{name} by the scan: {text}");
             }
         }
+        matches
     }
 
     // The declaration-by-declaration version of `hidden_style`, kept to check the
@@ -2071,5 +2312,62 @@ mod tests {
         assert!(hidden_style("font-size:0.9em").is_none());
         assert!(hidden_style("height:0").is_none());
         assert!(hidden_style("color:red").is_none());
+    }
+
+    /// The prefilter only skips regexes that cannot match: every text a rule's pattern
+    /// matches is a candidate, whether the rule is decided by the first character, by
+    /// its own literals or by the scan for all prefixes.
+    #[test]
+    fn text_prefilter_keeps_every_match() {
+        let rules = builtin_clean_rules();
+        let texts = [
+            "当前位置：首页>新闻中心",
+            "首页>政务公开>政府信息",
+            "字号：大中小",
+            "【打印本页】【关闭窗口】",
+            "分享到：微信微博QQ空间",
+            "上一篇：关于秋季征兵的通告",
+            "相关链接县长调研农业生产",
+            "网友评论",
+            "版权所有某某县人民政府蜀ICP备12345678号",
+            "技术支持：某某科技有限公司",
+            "网站地图|联系我们|关于我们",
+            "相关阅读",
+            "更多>>",
+            "阅读剩余全文",
+            "无障碍浏览",
+            "广告",
+            "免责声明：本站转载的文章",
+            "1.凡本网注明来源的作品",
+            "返回顶部",
+            "声明：本文仅代表作者观点",
+            "（未经本网书面授权，不得转载）",
+            "本文已过查询时效，请加入会员阅读全文",
+            "开通VIP会员查看",
+            "订阅后阅读全文",
+            "subscribetoreadmore",
+            "TopVideosAndMoreLinksHere",
+            "relatedstories",
+            "Photo:JaneDoe,AP",
+            "Advertisement",
+            "Tags:economy,trade",
+            "Readmore:anotherstory",
+            "延伸阅读：另一篇报道",
+            ARTICLE,
+        ];
+        let matches: usize = texts.iter().map(|t| check_prefilter(&rules, t)).sum();
+        assert!(matches >= 30, "{matches}");
+    }
+
+    #[test]
+    fn required_literals_come_from_a_part_every_match_holds() {
+        let lit = |s: &str| Some(vec![s.as_bytes().to_vec()]);
+        assert_eq!(
+            required_literals("^[(（]?.{0,60}(未经)(授权|许可)"),
+            lit("未经")
+        );
+        assert_eq!(required_literals("x?y"), lit("y"));
+        assert_eq!(required_literals(".*"), None);
+        assert_eq!(required_literals("a?b?"), None);
     }
 }
