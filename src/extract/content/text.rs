@@ -92,6 +92,24 @@ impl Measure {
                 i += 3;
                 continue;
             }
+            if let [0xE3 | 0xEF, b1, b2, ..] = bytes[i..] {
+                // CJK and full-width punctuation (U+3000–U+303F, U+FF00–U+FFEF),
+                // between the ideographs of every sentence.
+                let cp = (u32::from(b & 0x0F) << 12)
+                    | (u32::from(b1 & 0x3F) << 6)
+                    | u32::from(b2 & 0x3F);
+                if is_common_non_alphanumeric(cp) {
+                    in_word = false;
+                    if matches!(
+                        cp,
+                        0x3001 | 0x3002 | 0xFF0C | 0xFF1B | 0xFF1A | 0xFF01 | 0xFF1F
+                    ) {
+                        m.punct += 1;
+                    }
+                    i += 3;
+                    continue;
+                }
+            }
             let Some(c) = text[i..].chars().next() else {
                 break;
             };
@@ -140,12 +158,16 @@ pub fn normalize_space(raw: &str) -> String {
         // (UTF-8 continuation bytes, 80–BF, never equal a lead byte).
         let from = i;
         while let Some(&b) = bytes.get(i) {
-            if (0xE4..=0xE9).contains(&b) {
-                i += 3;
-            } else if may_start_space(b) {
-                break;
-            } else {
-                i += 1;
+            match b {
+                0xE4..=0xE9 => i += 3,
+                b'\t'..=b'\r' | b' ' => break,
+                0xC2 | 0xE1 | 0xE2 | 0xE3 | 0xEF => {
+                    if is_space_at(&bytes[i..]) {
+                        break;
+                    }
+                    i += if b == 0xC2 { 2 } else { 3 };
+                }
+                _ => i += 1,
             }
         }
         if i > from {
@@ -185,10 +207,19 @@ pub fn normalize_space(raw: &str) -> String {
     out
 }
 
-/// Only ASCII white space and characters led by C2, E1, E2, E3 or EF can be white space
-/// (U+0085, U+00A0, U+1680, U+2000–U+205F, U+3000, U+FEFF).
-fn may_start_space(b: u8) -> bool {
-    matches!(b, b'\t'..=b'\r' | b' ' | 0xC2 | 0xE1 | 0xE2 | 0xE3 | 0xEF)
+/// Whether the (non-ASCII) character `bytes` starts with is white space for
+/// [`normalize_space`]: U+0085, U+00A0, U+1680, U+2000–U+200B, U+2028, U+2029, U+202F,
+/// U+205F, U+3000 or U+FEFF, read from their UTF-8 bytes (led by C2, E1, E2, E3, EF).
+fn is_space_at(bytes: &[u8]) -> bool {
+    matches!(
+        bytes,
+        [0xC2, 0x85 | 0xA0, ..]
+            | [0xE1, 0x9A, 0x80, ..]
+            | [0xE2, 0x80, 0x80..=0x8B | 0xA8 | 0xA9 | 0xAF, ..]
+            | [0xE2, 0x81, 0x9F, ..]
+            | [0xE3, 0x80, 0x80, ..]
+            | [0xEF, 0xBB, 0xBF, ..]
+    )
 }
 
 /// Text with all whitespace removed, for comparing headings with the page title.
@@ -313,9 +344,23 @@ mod tests {
             "\u{1c}",
             "\u{e000}",
             "䷀",
+            "\u{180e}",
+            "\u{2029}",
+            "\u{200a}",
+            "\u{200c}",
+            "\u{2060}",
+            "\u{3006}",
+            "\u{3021}",
+            "\u{3030}",
+            "\u{feff}x",
+            "\u{fffd}",
+            "\u{ff5e}",
+            "\u{ffe5}",
+            "\u{2f800}",
+            "\u{c2}",
         ];
         let mut state = 7u32;
-        for _ in 0..3000 {
+        for _ in 0..20000 {
             let mut text = String::new();
             for _ in 0..(state % 40) {
                 state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
