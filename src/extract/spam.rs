@@ -1196,6 +1196,54 @@ fn simple_selector_name(selector: &str) -> Option<(bool, &str)> {
     (len > 0).then(|| (bytes[pos] == b'.', &selector[pos + 1..pos + 1 + len]))
 }
 
+/// What [`simple_selector_name`] finds in each selector of an ASCII selector list (cut
+/// at its commas), pushed onto `names` in one pass over the bytes: a selector is given
+/// up at its first combinator, pseudo-class or attribute test (most are), and the scan
+/// jumps to the next comma.
+fn ascii_selector_names<'a>(list: &'a str, names: &mut Vec<(bool, &'a str)>) {
+    let bytes = list.as_bytes();
+    let mut start = 0;
+    while start <= bytes.len() {
+        // First `.`/`#`, the next one (the name's end), end of the text seen so far.
+        let (mut mark, mut name_end, mut text_end) = (None, None, None);
+        let mut space_after_text = false;
+        let mut rejected = false;
+        let mut i = start;
+        while i < bytes.len() {
+            match bytes[i] {
+                b',' => break,
+                b'\t'..=b'\r' | b' ' => space_after_text = text_end.is_some(),
+                b'>' | b'+' | b'~' | b':' | b'[' => rejected = true,
+                b => {
+                    // White space inside the selector: a descendant combinator.
+                    rejected = space_after_text;
+                    if b == b'.' || b == b'#' {
+                        if mark.is_none() {
+                            mark = Some(i);
+                        } else if name_end.is_none() {
+                            name_end = Some(i);
+                        }
+                    }
+                    text_end = Some(i + 1);
+                }
+            }
+            if rejected {
+                break;
+            }
+            i += 1;
+        }
+        if rejected {
+            i = memchr::memchr(b',', &bytes[i..]).map_or(bytes.len(), |p| i + p);
+        } else if let (Some(pos), Some(text_end)) = (mark, text_end) {
+            let end = name_end.unwrap_or(text_end);
+            if end > pos + 1 {
+                names.push((bytes[pos] == b'.', &list[pos + 1..end]));
+            }
+        }
+        start = i + 1;
+    }
+}
+
 /// The host of an absolute `http(s)://host/…` link whose host is a plain ASCII domain
 /// name (letters, digits, inner dots and hyphens; no port, user, IDNA `xn--` label or
 /// numeric last label, no control character or backslash in it): what the URL parser
@@ -1338,17 +1386,21 @@ impl<'d, 'r> Scan<'d, 'r> {
     fn read_styles(&mut self, on_page: &PageNames) {
         for &node in &self.styles {
             let css = child_text(node);
+            let mut names = Vec::new();
             for (selectors, body) in css_rules(&css) {
                 // The selectors are read first: most rules have none that could register
                 // a name, and reading the body is the costlier half.
-                let mut names = split_at_byte(selectors, b',')
-                    .filter_map(simple_selector_name)
-                    .filter(|&(is_class, name)| on_page.may_hold(is_class, name))
-                    .peekable();
-                if names.peek().is_none() || hidden_style(body).is_none() {
+                names.clear();
+                if selectors.is_ascii() {
+                    ascii_selector_names(selectors, &mut names);
+                } else {
+                    names.extend(split_at_byte(selectors, b',').filter_map(simple_selector_name));
+                }
+                names.retain(|&(is_class, name)| on_page.may_hold(is_class, name));
+                if names.is_empty() || hidden_style(body).is_none() {
                     continue;
                 }
-                for (is_class, name) in names {
+                for &(is_class, name) in &names {
                     let name = name.to_ascii_lowercase();
                     if is_class {
                         self.css_hidden_classes.insert(name);

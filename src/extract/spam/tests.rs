@@ -663,3 +663,23 @@ fn style_rules_for_names_the_body_lacks_change_nothing() {
         }
     }
 }
+
+#[test]
+fn ascii_selector_names_match_split_and_simple_selector_name() {
+    let pieces = [
+        ".", "#", "a", "Hide", "div", "x-1", "_", " ", "\t", "\n", "\x0b", ",", ">", "+", "~", ":",
+        "[", "]", "*", "\\", "(",
+    ];
+    let mut rng = fastrand::Rng::with_seed(6);
+    for _ in 0..20000 {
+        let list: String = (0..rng.usize(0..12))
+            .map(|_| pieces[rng.usize(0..pieces.len())])
+            .collect();
+        let mut ours = Vec::new();
+        ascii_selector_names(&list, &mut ours);
+        let reference: Vec<(bool, &str)> = split_at_byte(&list, b',')
+            .filter_map(simple_selector_name)
+            .collect();
+        assert_eq!(ours, reference, "{list:?}");
+    }
+}
