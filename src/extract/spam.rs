@@ -1069,7 +1069,7 @@ impl PageNames {
     /// False when no class token (`is_class`) or id on the page folds to `name`.
     fn may_hold(&self, is_class: bool, name: &str) -> bool {
         let filter = if is_class { &self.classes } else { &self.ids };
-        Self::bucket(name).is_none_or(|b| filter[b / 64] & (1 << (b % 64)) != 0)
+        Self::bucket(name).map_or(true, |b| filter[b / 64] & (1 << (b % 64)) != 0)
     }
 }
 
