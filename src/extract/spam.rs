@@ -422,6 +422,9 @@ const TRADITIONAL: u8 = 2;
 struct ScriptTable {
     bmp: Vec<u64>,
     astral: HashMap<u32, u8>,
+    /// Some ASCII character has a script (never with the shipped lists): ASCII runs of
+    /// text are looked up only then.
+    ascii: bool,
 }
 
 impl ScriptTable {
@@ -429,6 +432,7 @@ impl ScriptTable {
         let mut table = ScriptTable {
             bmp: vec![0; 0x10000 / 32],
             astral: HashMap::new(),
+            ascii: false,
         };
         for (set, script) in [(simplified, SIMPLIFIED), (traditional, TRADITIONAL)] {
             for &c in set {
@@ -440,6 +444,7 @@ impl ScriptTable {
                 }
             }
         }
+        table.ascii = table.bmp[..128 / 32].iter().any(|&word| word != 0);
         table
     }
 
@@ -820,7 +825,15 @@ fn site_key(host: &str) -> String {
 /// [`site_key`] of a host [`plain_web_host`] accepted (no empty label, no trailing dot),
 /// as a slice of it, up to ASCII case.
 fn plain_site_key(host: &str) -> &str {
-    let mut dots = host.rmatch_indices('.').map(|(i, _)| i);
+    // Dots found from the end with a byte loop (`rmatch_indices` costs more than these
+    // short hosts, one per absolute link).
+    let bytes = host.as_bytes();
+    let mut end = bytes.len();
+    let mut dots = std::iter::from_fn(move || {
+        let dot = bytes[..end].iter().rposition(|&b| b == b'.')?;
+        end = dot;
+        Some(dot)
+    });
     let (last_dot, second_dot) = (dots.next(), dots.next());
     let Some(last_dot) = last_dot else {
         return host;
@@ -1019,12 +1032,45 @@ impl Occurrences {
     }
 }
 
-/// Characters counted while the page's text is gathered.
+/// Characters counted while the page's text is gathered, and the class / id names seen.
 #[derive(Default)]
 struct PageCount {
     chars: usize,
     simplified: usize,
     traditional: usize,
+    names: PageNames,
+}
+
+/// Which class tokens and ids `<body>` may hold, as a 1,024-bit filter on (first byte,
+/// last byte, length), ASCII case folded: a `<style>` rule naming none of them cannot
+/// hide anything on the page, so its declarations need not be read.
+#[derive(Default)]
+struct PageNames {
+    classes: [u64; 16],
+    ids: [u64; 16],
+}
+
+impl PageNames {
+    fn bucket(name: &str) -> Option<usize> {
+        let bytes = name.as_bytes();
+        let (first, last) = (bytes.first()?, bytes.last()?);
+        let key = u32::from(first.to_ascii_lowercase())
+            | u32::from(last.to_ascii_lowercase()) << 8
+            | (bytes.len() as u32) << 16;
+        Some((key.wrapping_mul(0x9e37_79b1) >> 22) as usize)
+    }
+
+    fn add(filter: &mut [u64; 16], name: &str) {
+        if let Some(b) = Self::bucket(name) {
+            filter[b / 64] |= 1 << (b % 64);
+        }
+    }
+
+    /// False when no class token (`is_class`) or id on the page folds to `name`.
+    fn may_hold(&self, is_class: bool, name: &str) -> bool {
+        let filter = if is_class { &self.classes } else { &self.ids };
+        Self::bucket(name).map_or(true, |b| filter[b / 64] & (1 << (b % 64)) != 0)
+    }
 }
 
 /// The first `max` characters of `text`.
@@ -1150,6 +1196,54 @@ fn simple_selector_name(selector: &str) -> Option<(bool, &str)> {
     (len > 0).then(|| (bytes[pos] == b'.', &selector[pos + 1..pos + 1 + len]))
 }
 
+/// What [`simple_selector_name`] finds in each selector of an ASCII selector list (cut
+/// at its commas), pushed onto `names` in one pass over the bytes: a selector is given
+/// up at its first combinator, pseudo-class or attribute test (most are), and the scan
+/// jumps to the next comma.
+fn ascii_selector_names<'a>(list: &'a str, names: &mut Vec<(bool, &'a str)>) {
+    let bytes = list.as_bytes();
+    let mut start = 0;
+    while start <= bytes.len() {
+        // First `.`/`#`, the next one (the name's end), end of the text seen so far.
+        let (mut mark, mut name_end, mut text_end) = (None, None, None);
+        let mut space_after_text = false;
+        let mut rejected = false;
+        let mut i = start;
+        while i < bytes.len() {
+            match bytes[i] {
+                b',' => break,
+                b'\t'..=b'\r' | b' ' => space_after_text = text_end.is_some(),
+                b'>' | b'+' | b'~' | b':' | b'[' => rejected = true,
+                b => {
+                    // White space inside the selector: a descendant combinator.
+                    rejected = space_after_text;
+                    if b == b'.' || b == b'#' {
+                        if mark.is_none() {
+                            mark = Some(i);
+                        } else if name_end.is_none() {
+                            name_end = Some(i);
+                        }
+                    }
+                    text_end = Some(i + 1);
+                }
+            }
+            if rejected {
+                break;
+            }
+            i += 1;
+        }
+        if rejected {
+            i = memchr::memchr(b',', &bytes[i..]).map_or(bytes.len(), |p| i + p);
+        } else if let (Some(pos), Some(text_end)) = (mark, text_end) {
+            let end = name_end.unwrap_or(text_end);
+            if end > pos + 1 {
+                names.push((bytes[pos] == b'.', &list[pos + 1..end]));
+            }
+        }
+        start = i + 1;
+    }
+}
+
 /// The host of an absolute `http(s)://host/…` link whose host is a plain ASCII domain
 /// name (letters, digits, inner dots and hyphens; no port, user, IDNA `xn--` label or
 /// numeric last label, no control character or backslash in it): what the URL parser
@@ -1272,9 +1366,10 @@ impl<'d, 'r> Scan<'d, 'r> {
         if scan.base_key.is_none() {
             scan.base_key = dominant_site(&survey.hrefs);
         }
-        scan.read_styles();
         if let Some(body) = survey.body {
             let (mut flat, count) = scan.measure(body);
+            // Without `<body>` no element is judged, so the style sheets are not needed.
+            scan.read_styles(&count.names);
             if rules.occurrences_exact {
                 let covered = flat.body_text_end.unwrap_or(flat.text.len());
                 flat.occurrences = Some(Occurrences::of(&flat.text[..covered], rules));
@@ -1285,22 +1380,27 @@ impl<'d, 'r> Scan<'d, 'r> {
         scan
     }
 
-    /// Simple `.class {display:none}` / `#id {…}` rules in the page's `<style>` elements.
+    /// Simple `.class {display:none}` / `#id {…}` rules in the page's `<style>` elements,
+    /// for the names `<body>` may hold (the others could never match).
     #[inline(never)]
-    fn read_styles(&mut self) {
+    fn read_styles(&mut self, on_page: &PageNames) {
         for &node in &self.styles {
             let css = child_text(node);
+            let mut names = Vec::new();
             for (selectors, body) in css_rules(&css) {
                 // The selectors are read first: most rules have none that could register
                 // a name, and reading the body is the costlier half.
-                let mut names = split_at_byte(selectors, b',').filter_map(simple_selector_name);
-                let Some(first) = names.next() else {
-                    continue;
-                };
-                if hidden_style(body).is_none() {
+                names.clear();
+                if selectors.is_ascii() {
+                    ascii_selector_names(selectors, &mut names);
+                } else {
+                    names.extend(split_at_byte(selectors, b',').filter_map(simple_selector_name));
+                }
+                names.retain(|&(is_class, name)| on_page.may_hold(is_class, name));
+                if names.is_empty() || hidden_style(body).is_none() {
                     continue;
                 }
-                for (is_class, name) in std::iter::once(first).chain(names) {
+                for &(is_class, name) in &names {
                     let name = name.to_ascii_lowercase();
                     if is_class {
                         self.css_hidden_classes.insert(name);
@@ -1346,6 +1446,17 @@ impl<'d, 'r> Scan<'d, 'r> {
                             is_invisible = is_invisible_tag(name);
                             in_link += usize::from(is_link);
                             invisible += usize::from(is_invisible);
+                            // Every name `hidden_reason_of` may probe (any namespace).
+                            for (attribute, value) in el.attrs.iter() {
+                                match &*attribute.local {
+                                    "class" => for_each_token(value, |token| {
+                                        PageNames::add(&mut count.names.classes, token);
+                                        true
+                                    }),
+                                    "id" => PageNames::add(&mut count.names.ids, value),
+                                    _ => {}
+                                }
+                            }
                         }
                         Node::Text(t) if invisible == 0 => {
                             let (chars, prose) = self.gather_text(t, &mut flat, &mut count);
@@ -1478,6 +1589,36 @@ impl<'d, 'r> Scan<'d, 'r> {
                     i = j;
                 }
                 chars += (counted - start) as u32;
+            } else if (0x21..=0x7e).contains(&b) {
+                // A run of ASCII letters, digits and punctuation: never blank or folded.
+                // Consumed up to the next character count that matters, like ideographs.
+                let sampling = counted < SCRIPT_SAMPLE_CHARS && scripts.ascii;
+                let limit = if counted < SCRIPT_SAMPLE_CHARS {
+                    SCRIPT_SAMPLE_CHARS
+                } else if counted < BODY_TEXT_CHARS {
+                    BODY_TEXT_CHARS
+                } else {
+                    usize::MAX
+                };
+                let stop = bytes.len().min(i.saturating_add(limit - counted));
+                let mut j = i;
+                while j < stop && (0x21..=0x7e).contains(&bytes[j]) {
+                    let c = bytes[j];
+                    if matches!(c, b'.' | b'!' | b'?' | b';' | b',') {
+                        commas += 1;
+                    }
+                    if sampling {
+                        match scripts.get(u32::from(c)) {
+                            SIMPLIFIED => count.simplified += 1,
+                            TRADITIONAL => count.traditional += 1,
+                            _ => {}
+                        }
+                    }
+                    j += 1;
+                }
+                chars += (j - i) as u32;
+                counted += j - i;
+                i = j;
             } else if matches!(b, b'\t'..=b'\r' | b' ') {
                 // ASCII white space (the indentation between tags is most of it).
                 if run < i {

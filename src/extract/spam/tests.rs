@@ -507,3 +507,179 @@ fn split_at_byte_cuts_like_str_split() {
         assert_eq!(ours, std, "{text:?}");
     }
 }
+
+/// What `gather_text` computes, one character at a time (the definition its byte-level
+/// runs must keep): (page text, characters, prose characters, page count, body end).
+fn gather_text_reference(
+    rules: &SpamRules,
+    text: &str,
+    counted_before: usize,
+) -> (String, u32, u32, (usize, usize, usize), Option<usize>) {
+    let mut out = String::new();
+    let (mut chars, mut stops, mut commas) = (0u32, 0u32, 0u32);
+    let (mut counted, mut simplified, mut traditional) = (counted_before, 0, 0);
+    let mut body_end = None;
+    for c in text.chars() {
+        if is_blank(c) {
+            continue;
+        }
+        match c {
+            '。' | '！' | '？' | '；' => stops += 1,
+            '，' | '、' | '.' | '!' | '?' | ';' | ',' => commas += 1,
+            _ => {}
+        }
+        match c {
+            '\u{ff01}'..='\u{ff5e}' => out.push(char::from_u32(c as u32 - 0xfee0).unwrap_or(c)),
+            _ => out.push(c),
+        }
+        if counted < SCRIPT_SAMPLE_CHARS {
+            match rules.scripts.get(c as u32) {
+                SIMPLIFIED => simplified += 1,
+                TRADITIONAL => traditional += 1,
+                _ => {}
+            }
+        }
+        chars += 1;
+        counted += 1;
+        if counted == BODY_TEXT_CHARS {
+            body_end = Some(out.len());
+        }
+    }
+    let prose = chars >= PROSE_MIN_CHARS && (stops > 0 || commas >= 2);
+    let prose = if prose { chars } else { 0 };
+    (
+        out,
+        chars,
+        prose,
+        (counted, simplified, traditional),
+        body_end,
+    )
+}
+
+#[test]
+fn gather_text_matches_the_per_character_reference() {
+    let rules = spam_rules();
+    let doc = Html::parse_document("<html><body></body></html>");
+    let scan = Scan::new(&doc, None, &rules);
+    // Characters of both scripts, from the table itself.
+    let scripted: Vec<char> = (0x3000u32..0xa000)
+        .filter(|&code| rules.scripts.get(code) != 0)
+        .step_by(97)
+        .filter_map(char::from_u32)
+        .chain("国际会议广东發展開會學習".chars())
+        .collect();
+    let palette: Vec<char> = "aZ09.,;!?-:/%()[]{}#@~ \t\n\r　\u{a0}\u{200b}\u{feff}，。、；！？：（）“”《》ＡＺａ０９～　…·\u{3001}\u{2002}é😀"
+        .chars()
+        .chain(scripted)
+        .collect();
+    let mut rng = fastrand::Rng::with_seed(6);
+    for round in 0..4000 {
+        let len = rng.usize(0..60);
+        let text: String = (0..len)
+            .map(|_| palette[rng.usize(0..palette.len())])
+            .collect();
+        // Start at the page's counting limits too (script sample, body text).
+        let counted_before = match round % 4 {
+            0 => 0,
+            1 => SCRIPT_SAMPLE_CHARS - rng.usize(0..20),
+            2 => BODY_TEXT_CHARS - rng.usize(0..20),
+            _ => BODY_TEXT_CHARS + 3,
+        };
+        let mut flat = Flat::default();
+        let mut count = PageCount {
+            chars: counted_before,
+            ..PageCount::default()
+        };
+        let (chars, prose) = scan.gather_text(&text, &mut flat, &mut count);
+        let got = (
+            flat.text,
+            chars,
+            prose,
+            (count.chars, count.simplified, count.traditional),
+            flat.body_text_end,
+        );
+        assert_eq!(
+            got,
+            gather_text_reference(&rules, &text, counted_before),
+            "{text:?} from {counted_before}"
+        );
+    }
+}
+
+/// `plain_site_key` as it was written first (with `rmatch_indices`).
+fn plain_site_key_reference(host: &str) -> &str {
+    let mut dots = host.rmatch_indices('.').map(|(i, _)| i);
+    let (last_dot, second_dot) = (dots.next(), dots.next());
+    let Some(last_dot) = last_dot else {
+        return host;
+    };
+    let tld = &host[last_dot + 1..];
+    let sld = &host[second_dot.map_or(0, |d| d + 1)..last_dot];
+    let keep_three = tld.len() == 2 && SECOND_LEVEL.iter().any(|l| sld.eq_ignore_ascii_case(l));
+    let start = if keep_three { dots.next() } else { second_dot };
+    start.map_or(host, |d| &host[d + 1..])
+}
+
+#[test]
+fn plain_site_key_matches_the_reference() {
+    let labels = [
+        "", "www", "a", "gov", "GOV", "com", "cn", "uk", "x-y", "co", "idv", "tw",
+    ];
+    let mut rng = fastrand::Rng::with_seed(6);
+    for _ in 0..5000 {
+        let host: Vec<&str> = (0..rng.usize(1..6))
+            .map(|_| labels[rng.usize(0..labels.len())])
+            .collect();
+        let host = host.join(".");
+        assert_eq!(
+            plain_site_key(&host),
+            plain_site_key_reference(&host),
+            "{host:?}"
+        );
+    }
+}
+
+#[test]
+fn style_rules_for_names_the_body_lacks_change_nothing() {
+    let rules = spam_rules();
+    let source = "<html><head><style>.gone{display:none} #Away, .absent {display:none}\
+                  .kept{color:red} #never{visibility:hidden} div.Hide{display:none}</style>\
+                  </head><body><p class='x GONE'>一</p><p id='away'>二</p>\
+                  <p class='hide'>三</p><p class='kept'>四</p></body></html>";
+    let doc = Html::parse_document(source);
+    let scan = Scan::new(&doc, None, &rules);
+    // Names on the page are read; `absent` and `never` are left out.
+    let mut classes: Vec<&String> = scan.css_hidden_classes.names.iter().collect();
+    classes.sort();
+    assert_eq!(classes, ["gone", "hide"]);
+    let ids: Vec<&String> = scan.css_hidden_ids.names.iter().collect();
+    assert_eq!(ids, ["away"]);
+    for (i, m) in scan.flat.nodes.iter().enumerate() {
+        if let Some(el) = m.node.value().as_element().filter(|e| e.name() == "p") {
+            let hidden = scan.hidden_reason_of(m.node, el).is_some();
+            let text = scan.flat.slice(scan.flat.span_of(i));
+            let expected = matches!(text, "一" | "二" | "三");
+            assert_eq!(hidden, expected, "{text:?}");
+        }
+    }
+}
+
+#[test]
+fn ascii_selector_names_match_split_and_simple_selector_name() {
+    let pieces = [
+        ".", "#", "a", "Hide", "div", "x-1", "_", " ", "\t", "\n", "\x0b", ",", ">", "+", "~", ":",
+        "[", "]", "*", "\\", "(",
+    ];
+    let mut rng = fastrand::Rng::with_seed(6);
+    for _ in 0..20000 {
+        let list: String = (0..rng.usize(0..12))
+            .map(|_| pieces[rng.usize(0..pieces.len())])
+            .collect();
+        let mut ours = Vec::new();
+        ascii_selector_names(&list, &mut ours);
+        let reference: Vec<(bool, &str)> = split_at_byte(&list, b',')
+            .filter_map(simple_selector_name)
+            .collect();
+        assert_eq!(ours, reference, "{list:?}");
+    }
+}
