@@ -26,6 +26,7 @@ use scraper::{Html, Node};
 use serde::Deserialize;
 
 use crate::extract::nodes::{class_names, id_of, slot, FastMap, FastSet, NodeSet};
+use crate::extract::utf8::three_byte_code;
 use crate::rules::{RuleSource, RulesError};
 
 /// Compiled `config/rules/clean.toml`.
@@ -1495,8 +1496,7 @@ fn decode_e3_ef(bytes: &[u8], i: usize) -> Option<char> {
         return None;
     }
     let (b1, b2) = (*bytes.get(i + 1)?, *bytes.get(i + 2)?);
-    let code = (u32::from(lead & 0x0f) << 12) | (u32::from(b1 & 0x3f) << 6) | u32::from(b2 & 0x3f);
-    char::from_u32(code)
+    char::from_u32(three_byte_code(lead, b1, b2))
 }
 
 /// White space as pages use it: ASCII, no-break space, ideographic space, zero-width.

@@ -20,6 +20,7 @@ pub mod meta;
 pub(crate) mod nodes;
 pub mod parse;
 pub mod spam;
+pub(crate) mod utf8;
 
 use std::sync::Arc;
 

@@ -26,6 +26,7 @@ use crate::extract::clean::{
     compact_text, hidden_style, is_blank, is_invisible_tag, visible_chars,
 };
 use crate::extract::meta::PageMeta;
+use crate::extract::utf8::three_byte_code;
 use crate::rules::{RuleSource, RulesError};
 
 /// Longest text kept in a [`SpamRemoval`].
@@ -1555,9 +1556,7 @@ impl<'d, 'r> Scan<'d, 'r> {
                 let start = counted;
                 if sampling {
                     loop {
-                        let code = ((bytes[i] as u32 & 0x0f) << 12)
-                            | ((bytes[i + 1] as u32 & 0x3f) << 6)
-                            | (bytes[i + 2] as u32 & 0x3f);
+                        let code = three_byte_code(bytes[i], bytes[i + 1], bytes[i + 2]);
                         match scripts.get(code) {
                             SIMPLIFIED => count.simplified += 1,
                             TRADITIONAL => count.traditional += 1,
@@ -1635,11 +1634,7 @@ impl<'d, 'r> Scan<'d, 'r> {
                 let decoded = if b < 0x80 {
                     Some(char::from(b))
                 } else if (0xe0..=0xef).contains(&b) && i + 2 < bytes.len() {
-                    char::from_u32(
-                        ((b as u32 & 0x0f) << 12)
-                            | ((bytes[i + 1] as u32 & 0x3f) << 6)
-                            | (bytes[i + 2] as u32 & 0x3f),
-                    )
+                    char::from_u32(three_byte_code(b, bytes[i + 1], bytes[i + 2]))
                 } else {
                     None
                 };

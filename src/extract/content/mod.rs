@@ -1232,8 +1232,8 @@ mod tests {
 mod any_of_tests {
     use super::*;
 
-    /// The joined list says what testing each container selector says, on elements of
-    /// every kind the built-in selectors name.
+    /// The built-in selector lists read only the element, so the bare-element shortcut
+    /// applies to them.
     #[test]
     fn builtin_selectors_answer_bare_elements_by_name() {
         let rules = crate::rules::Rules::builtin().unwrap();
@@ -1246,6 +1246,8 @@ mod any_of_tests {
             .reads_only_the_element());
     }
 
+    /// The joined list says what testing each container selector says, on elements of
+    /// every kind the built-in selectors name.
     #[test]
     fn any_container_equals_each_container() {
         let rules = crate::rules::Rules::builtin().unwrap();

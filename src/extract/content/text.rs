@@ -1,5 +1,7 @@
 //! Text measures that work for Chinese and English alike, and whitespace normalisation.
 
+use crate::extract::utf8::{three_byte_code, wide_space_len};
+
 /// True for characters the scorer counts one token each (CJK ideographs, kana, hangul).
 pub fn is_cjk(c: char) -> bool {
     let cp = c as u32;
@@ -95,9 +97,7 @@ impl Measure {
             if let [0xE3 | 0xEF, b1, b2, ..] = bytes[i..] {
                 // CJK and full-width punctuation (U+3000–U+303F, U+FF00–U+FFEF),
                 // between the ideographs of every sentence.
-                let cp = (u32::from(b & 0x0F) << 12)
-                    | (u32::from(b1 & 0x3F) << 6)
-                    | u32::from(b2 & 0x3F);
+                let cp = three_byte_code(b, b1, b2);
                 if is_common_non_alphanumeric(cp) {
                     in_word = false;
                     if matches!(
@@ -149,20 +149,18 @@ pub fn normalize_space(raw: &str) -> String {
     let bytes = raw.as_bytes();
     let mut out = String::with_capacity(raw.len());
     let mut pending: Option<char> = None;
-    // Start of the current run of non-space characters, copied to `out` whole.
-    let mut run_start: Option<usize> = None;
     let mut i = 0;
     while i < bytes.len() {
-        // Bytes that cannot begin white space are stepped over without decoding: the
-        // ideographs U+4E00–U+9FFF (led by E4–E9) three at a time, others one by one
-        // (UTF-8 continuation bytes, 80–BF, never equal a lead byte).
+        // A run of non-space characters, stepped over without decoding (the ideographs
+        // U+4E00–U+9FFF, led by E4–E9, three bytes at a time; UTF-8 continuation bytes
+        // never equal a lead byte) and copied whole.
         let from = i;
         while let Some(&b) = bytes.get(i) {
             match b {
                 0xE4..=0xE9 => i += 3,
                 b'\t'..=b'\r' | b' ' => break,
                 0xC2 | 0xE1 | 0xE2 | 0xE3 | 0xEF => {
-                    if is_space_at(&bytes[i..]) {
+                    if wide_space_len(&bytes[i..]).is_some() {
                         break;
                     }
                     i += if b == 0xC2 { 2 } else { 3 };
@@ -176,50 +174,20 @@ pub fn normalize_space(raw: &str) -> String {
                     out.push(space);
                 }
             }
-            run_start.get_or_insert(from);
+            out.push_str(&raw[from..i]);
         }
+        // Then one white-space character: the run above stops at nothing else.
         let Some(c) = raw.get(i..).and_then(|rest| rest.chars().next()) else {
             break;
         };
-        let space = c.is_whitespace() || c == '\u{feff}' || c == '\u{200b}';
-        if space {
-            if let Some(start) = run_start.take() {
-                out.push_str(&raw[start..i]);
-            }
-            pending = Some(match pending {
-                None if c == '\u{3000}' => '\u{3000}',
-                Some('\u{3000}') if c == '\u{3000}' => '\u{3000}',
-                _ => ' ',
-            });
-        } else {
-            if let Some(space) = pending.take() {
-                if !out.is_empty() {
-                    out.push(space);
-                }
-            }
-            run_start.get_or_insert(i);
-        }
+        pending = Some(match pending {
+            None if c == '\u{3000}' => '\u{3000}',
+            Some('\u{3000}') if c == '\u{3000}' => '\u{3000}',
+            _ => ' ',
+        });
         i += c.len_utf8();
     }
-    if let Some(start) = run_start {
-        out.push_str(&raw[start..]);
-    }
     out
-}
-
-/// Whether the (non-ASCII) character `bytes` starts with is white space for
-/// [`normalize_space`]: U+0085, U+00A0, U+1680, U+2000–U+200B, U+2028, U+2029, U+202F,
-/// U+205F, U+3000 or U+FEFF, read from their UTF-8 bytes (led by C2, E1, E2, E3, EF).
-fn is_space_at(bytes: &[u8]) -> bool {
-    matches!(
-        bytes,
-        [0xC2, 0x85 | 0xA0, ..]
-            | [0xE1, 0x9A, 0x80, ..]
-            | [0xE2, 0x80, 0x80..=0x8B | 0xA8 | 0xA9 | 0xAF, ..]
-            | [0xE2, 0x81, 0x9F, ..]
-            | [0xE3, 0x80, 0x80, ..]
-            | [0xEF, 0xBB, 0xBF, ..]
-    )
 }
 
 /// Text with all whitespace removed, for comparing headings with the page title.

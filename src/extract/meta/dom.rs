@@ -8,6 +8,7 @@ use ego_tree::iter::Edge;
 use scraper::{Html, Node};
 
 use super::rules::{Hint, MetaRules};
+use crate::extract::utf8::wide_space_len;
 
 /// What the scan needs to know about an element's tag name, worked out once when the
 /// element opens and kept on a stack until it closes.
@@ -745,26 +746,10 @@ fn not_kept_at(bytes: &[u8], i: usize) -> Option<(usize, bool)> {
     if b < 0x80 {
         return Some((1, true));
     }
-    let b1 = bytes.get(i + 1).copied().unwrap_or(0);
-    let b2 = bytes.get(i + 2).copied().unwrap_or(0);
-    let space = match b {
-        0xC2 => return matches!(b1, 0x85 | 0xA0).then_some((2, true)),
-        0xE1 => b1 == 0x9A && b2 == 0x80,
-        0xE2 => match b1 {
-            0x80 => matches!(b2, 0x80..=0x8B | 0xA8 | 0xA9 | 0xAF),
-            0x81 => b2 == 0x9F,
-            _ => false,
-        },
-        0xE3 => b1 == 0x80 && b2 == 0x80,
-        0xEF => {
-            if b1 == 0xBF && b2 == 0xBD {
-                return Some((3, false));
-            }
-            b1 == 0xBB && b2 == 0xBF
-        }
-        _ => false,
-    };
-    space.then_some((3, true))
+    if bytes[i..].starts_with("\u{fffd}".as_bytes()) {
+        return Some((3, false));
+    }
+    wide_space_len(&bytes[i..]).map(|len| (len, true))
 }
 
 /// `<br>` inside a headline: nothing between two CJK characters, a space otherwise;
