@@ -25,8 +25,8 @@ use scraper::node::Element;
 use scraper::{Html, Node};
 use serde::Deserialize;
 
+use crate::extract::chars::three_byte_code;
 use crate::extract::nodes::{class_names, id_of, slot, FastMap, FastSet, NodeSet};
-use crate::extract::utf8::three_byte_code;
 use crate::rules::{RuleSource, RulesError};
 
 /// Compiled `config/rules/clean.toml`.

@@ -14,13 +14,13 @@
 //! 8. a gate: pages that are not articles (list pages, challenge walls, spam pages,
 //!    empty pages) become [`NotArticle`], never an empty or junk article.
 
+pub(crate) mod chars;
 pub mod clean;
 pub mod content;
 pub mod meta;
 pub(crate) mod nodes;
 pub mod parse;
 pub mod spam;
-pub(crate) mod utf8;
 
 use std::sync::Arc;
 

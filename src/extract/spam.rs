@@ -22,11 +22,11 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::article::SpamRemoval;
+use crate::extract::chars::three_byte_code;
 use crate::extract::clean::{
     compact_text, hidden_style, is_blank, is_invisible_tag, visible_chars,
 };
 use crate::extract::meta::PageMeta;
-use crate::extract::utf8::three_byte_code;
 use crate::rules::{RuleSource, RulesError};
 
 /// Longest text kept in a [`SpamRemoval`].

@@ -1,6 +1,6 @@
 //! Text measures that work for Chinese and English alike, and whitespace normalisation.
 
-use crate::extract::utf8::{three_byte_code, wide_space_len};
+use crate::extract::chars::{is_common_non_alphanumeric, three_byte_code, wide_space_len};
 
 /// True for characters the scorer counts one token each (CJK ideographs, kana, hangul).
 pub fn is_cjk(c: char) -> bool {
@@ -32,23 +32,6 @@ pub fn is_prose_punct(c: char) -> bool {
 pub struct Measure {
     pub tokens: u32,
     pub punct: u32,
-}
-
-/// Non-ASCII characters that are certainly neither letters nor digits: the space and
-/// punctuation of Chinese text (U+00A0, general punctuation, CJK brackets and marks,
-/// full-width punctuation). Answering for them first spares `char::is_alphanumeric`,
-/// whose table search is slow for characters outside Latin.
-fn is_common_non_alphanumeric(cp: u32) -> bool {
-    matches!(
-        cp,
-        0xA0 | 0x2000..=0x206F
-            | 0x3000..=0x3004
-            | 0x3008..=0x3020
-            | 0xFF00..=0xFF0F
-            | 0xFF1A..=0xFF20
-            | 0xFF3B..=0xFF40
-            | 0xFF5B..=0xFF65
-    )
 }
 
 /// Non-ASCII letters of the alphabets the corpora use (Latin with diacritics,

@@ -8,7 +8,7 @@ use ego_tree::iter::Edge;
 use scraper::{Html, Node};
 
 use super::rules::{Hint, MetaRules};
-use crate::extract::utf8::wide_space_len;
+use crate::extract::chars::wide_space_len;
 
 /// What the scan needs to know about an element's tag name, worked out once when the
 /// element opens and kept on a stack until it closes.

@@ -7,15 +7,7 @@
 
 use super::dom::is_han;
 use super::rules::{MetaRules, ScriptChars};
-
-/// Punctuation and spaces of Chinese text (general punctuation, CJK symbols and
-/// punctuation, full-width punctuation): never letters.
-fn is_cjk_punctuation(c: char) -> bool {
-    matches!(
-        c as u32,
-        0x2000..=0x206F | 0x3000..=0x3004 | 0x3008..=0x3020 | 0xFF00..=0xFF0F | 0xFF1A..=0xFF20
-    )
-}
+use crate::extract::chars::is_common_non_alphanumeric;
 
 pub fn detect(text: &str, rules: &MetaRules) -> (Option<String>, Option<String>) {
     let (mut han, mut latin, mut other, mut simp, mut trad) =
@@ -30,7 +22,7 @@ pub fn detect(text: &str, rules: &MetaRules) -> (Option<String>, Option<String>)
             }
         } else if c.is_ascii_alphabetic() {
             latin += 1;
-        } else if c.is_ascii() || is_cjk_punctuation(c) {
+        } else if c.is_ascii() || is_common_non_alphanumeric(c as u32) {
             // not a letter; answered before `is_alphabetic`'s table search
         } else if c.is_alphabetic() {
             other += 1;
@@ -51,11 +43,12 @@ pub fn detect(text: &str, rules: &MetaRules) -> (Option<String>, Option<String>)
 mod tests {
     use super::*;
 
+    /// What `detect` skips before the `is_alphabetic` search is never a letter.
     #[test]
     fn cjk_punctuation_is_never_a_letter() {
         for cp in 0..=0xFFFFu32 {
             if let Some(c) = char::from_u32(cp) {
-                if is_cjk_punctuation(c) || (c.is_ascii() && !c.is_ascii_alphabetic()) {
+                if is_common_non_alphanumeric(cp) || (c.is_ascii() && !c.is_ascii_alphabetic()) {
                     assert!(!c.is_alphabetic(), "U+{cp:04X}");
                 }
             }

@@ -1,5 +1,6 @@
-//! Byte-level reads of UTF-8 text for the stages' fast paths: which bytes are white
-//! space, and the code point of a three-byte sequence, without going through `chars()`.
+//! Character classes for the stages' fast paths, shared so that every stage answers
+//! alike: white space and three-byte code points read from the UTF-8 bytes without
+//! going through `chars()`, and the punctuation that needs no Unicode table search.
 
 /// The length of the non-ASCII white space `bytes` starts with, where white space is
 /// what pages use as such (`char::is_whitespace`, U+200B and U+FEFF): U+0085, U+00A0,
@@ -20,6 +21,23 @@ pub(crate) fn wide_space_len(bytes: &[u8]) -> Option<usize> {
 /// The code point of the three-byte sequence `lead b1 b2` (lead E0–EF).
 pub(crate) fn three_byte_code(lead: u8, b1: u8, b2: u8) -> u32 {
     (u32::from(lead & 0x0F) << 12) | (u32::from(b1 & 0x3F) << 6) | u32::from(b2 & 0x3F)
+}
+
+/// Non-ASCII characters that are certainly neither letters nor digits: the space and
+/// punctuation of Chinese text (U+00A0, general punctuation, CJK brackets and marks,
+/// full-width punctuation). Answering for them first spares `char::is_alphanumeric` /
+/// `is_alphabetic`, whose table search is slow for characters outside Latin.
+pub(crate) fn is_common_non_alphanumeric(cp: u32) -> bool {
+    matches!(
+        cp,
+        0xA0 | 0x2000..=0x206F
+            | 0x3000..=0x3004
+            | 0x3008..=0x3020
+            | 0xFF00..=0xFF0F
+            | 0xFF1A..=0xFF20
+            | 0xFF3B..=0xFF40
+            | 0xFF5B..=0xFF65
+    )
 }
 
 #[cfg(test)]
