@@ -38,12 +38,17 @@ pub(super) fn parse(text: &str) -> Option<Html> {
     if u32::try_from(bytes.len()).is_err() || memchr(0, bytes).is_some() {
         return None;
     }
+    // The arena grows by doubling and copying otherwise; pages have about one text node
+    // per tag.
+    let mut document = Html::new_document();
+    let tags = memchr::memchr_iter(b'<', bytes).count();
+    document.tree = ego_tree::Tree::with_capacity(scraper::Node::Document, tags * 2 + 16);
     let mut tokenizer = Tokenizer {
         text,
         bytes,
         shared: StrTendril::from_slice(text),
         has_cr: memchr(b'\r', bytes).is_some(),
-        builder: TreeBuilder::new(Html::new_document(), TreeBuilderOpts::default()),
+        builder: TreeBuilder::new(document, TreeBuilderOpts::default()),
         text_run: Run::Empty,
         newline_may_drop: false,
     };
