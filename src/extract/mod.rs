@@ -2,8 +2,9 @@
 //!
 //! The cascade, in order (each step is its own module):
 //! 1. [`crate::decode`]: bytes → text, with the encoding and where it came from.
-//! 2. [`parse`] once into a DOM (html5ever via `scraper`; tolerant of any malformed HTML),
-//!    with script and style bodies set aside while the parser runs.
+//! 2. [`parse`] once into a DOM (html5ever's tree builder into a `scraper` tree; tolerant
+//!    of any malformed HTML), fed by gazette's own byte-run tokenizer, with html5ever's
+//!    tokenizer where it gives up.
 //! 3. [`spam`]: find and detach injected gambling spam, reporting each removal.
 //! 4. [`meta::read`]: metadata from meta tags, JSON-LD, visible info lines, footer and
 //!    breadcrumb, read *before* cleaning because cleaning removes those regions.

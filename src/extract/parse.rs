@@ -1,340 +1,23 @@
-//! Parsing a page into a tree, with the bodies of `<script>` and `<style>` set aside.
+//! Parsing a page into a tree: gazette's own tokenizer ([`tokenize`]) feeding html5ever's
+//! tree builder, and html5ever's tokenizer for the pages it gives up on.
 //!
-//! On news pages more than half of the bytes are script and style text, and html5ever
-//! tokenises that text a character at a time (a text token per line, each appended to
-//! the element's text). Replacing every such body by a short placeholder before parsing
-//! and writing the body back into the placeholder's text node afterwards gives the same
-//! tree — the same nodes in the same arena order, the same text — in about half the time.
-//!
-//! Exactness rests on two things. The scan below follows the HTML tokenizer where it
-//! matters: tags and their quoted attribute values, comments, the raw-text elements whose
-//! bodies hide markup, and the script-data states (`<!--` … `<script>` escapes) that
-//! decide where a script ends. And the parsed tree is checked: every placeholder must be
-//! the only child of an HTML `<script>` / `<style>` element of the kind it was taken from.
-//! When the scan and the parser could disagree (foreign content, frames, unclosed
-//! bodies, NUL bytes) the check fails or the scan leaves the text alone, and the page is
-//! parsed as it is.
+//! The functions below find where raw text ends (a `<style>` or `<title>` body, a
+//! script with its `<!--` … `<script>` escapes) exactly as the HTML tokenizer does.
 
-use std::fmt::Write;
-
-use memchr::{memchr, memmem};
-use scraper::{Html, Node};
+use memchr::memchr;
+use scraper::Html;
 
 mod tokenize;
 
-/// Brackets the index of a set-aside body: a noncharacter, so text never means it.
-const MARK: char = '\u{FDD0}';
-const MARK_UTF8: &[u8] = "\u{FDD0}".as_bytes();
-const HTML_NAMESPACE: &str = "http://www.w3.org/1999/xhtml";
-
-/// Parses `text` as a whole HTML document, like [`Html::parse_document`]: the same tree.
-/// (`Html::errors` can differ: parse errors inside script and style text are not listed.)
+/// Parses `text` as a whole HTML document, like [`Html::parse_document`]: the same tree
+/// (`Html::errors` aside: parse errors are not listed when the own tokenizer ran).
 pub fn parse_document(text: &str) -> Html {
-    if let Some(doc) = tokenize::parse(text) {
-        return doc;
-    }
-    if let Some(aside) = set_aside(text) {
-        let mut doc = Html::parse_document(&aside.input);
-        if restore(&mut doc, &aside.bodies) {
-            return doc;
-        }
-    }
-    Html::parse_document(text)
-}
-
-/// Which element a body was taken from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Script,
-    Style,
-}
-
-impl Kind {
-    fn tag(self) -> &'static str {
-        match self {
-            Kind::Script => "script",
-            Kind::Style => "style",
-        }
-    }
-}
-
-/// The text to parse, and the bodies its placeholders stand for.
-struct SetAside<'a> {
-    input: String,
-    bodies: Vec<(Kind, &'a str)>,
-}
-
-/// How the text after a start tag is tokenised, by the tag's name (HTML elements only;
-/// `noscript` is raw text because the parser runs with scripting enabled).
-fn content_kind(name: &[u8]) -> Option<Content> {
-    // Most tags are answered by their length and first letter.
-    if !(3..=9).contains(&name.len())
-        || !matches!(
-            name[0].to_ascii_lowercase(),
-            b's' | b'x' | b'i' | b'n' | b't' | b'p' | b'm'
-        )
-    {
-        return None;
-    }
-    const TABLE: &[(&[u8], Content)] = &[
-        (b"script", Content::Script),
-        (b"style", Content::RawText),
-        (b"xmp", Content::RawText),
-        (b"iframe", Content::RawText),
-        (b"noembed", Content::RawText),
-        (b"noframes", Content::RawText),
-        (b"noscript", Content::RawText),
-        (b"textarea", Content::RawText),
-        (b"title", Content::RawText),
-        (b"plaintext", Content::PlainText),
-        (b"svg", Content::Foreign),
-        (b"math", Content::Foreign),
-    ];
-    TABLE
-        .iter()
-        .find(|(tag, _)| tag.eq_ignore_ascii_case(name))
-        .map(|(_, content)| *content)
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Content {
-    /// Script data, ended by `</script` outside escapes.
-    Script,
-    /// Raw text or RCDATA: ended by the first matching end tag (character references in
-    /// RCDATA do not matter for finding the end).
-    RawText,
-    /// Text to the end of the page.
-    PlainText,
-    /// SVG or MathML: tokenised differently; nothing inside is set aside.
-    Foreign,
-}
-
-/// Scans `text` and replaces the script and style bodies it is sure of by placeholders.
-/// `None` when nothing was set aside or the text holds what the scan does not model.
-fn set_aside(text: &str) -> Option<SetAside<'_>> {
-    let bytes = text.as_bytes();
-    // NUL becomes U+FFFD in some states and is dropped in others; a page that already
-    // holds the mark would make placeholders ambiguous.
-    if memchr(0, bytes).is_some() || memmem::find(bytes, MARK_UTF8).is_some() {
-        return None;
-    }
-    let mut input = String::new();
-    let mut bodies = Vec::new();
-    let mut copied = 0;
-    let mut foreign_depth = 0usize;
-    let mut pos = 0;
-    while let Some(lt) = memchr(b'<', &bytes[pos..]).map(|i| pos + i) {
-        let Some(&next) = bytes.get(lt + 1) else {
-            break;
-        };
-        if next == b'!' {
-            let Some(end) = markup_declaration_end(bytes, lt, foreign_depth > 0) else {
-                break;
-            };
-            pos = end;
-        } else if next == b'?' {
-            let Some(end) = bogus_comment_end(bytes, lt + 2) else {
-                break;
-            };
-            pos = end;
-        } else if next == b'/' {
-            match bytes.get(lt + 2) {
-                Some(c) if c.is_ascii_alphabetic() => {
-                    let name_end = tag_name_end(bytes, lt + 2);
-                    if foreign_depth > 0
-                        && content_kind(&bytes[lt + 2..name_end]) == Some(Content::Foreign)
-                    {
-                        foreign_depth -= 1;
-                    }
-                    // The rest of an end tag is not read (see below).
-                    pos = name_end;
-                }
-                Some(b'>') => pos = lt + 3,
-                Some(_) => {
-                    let Some(end) = bogus_comment_end(bytes, lt + 2) else {
-                        break;
-                    };
-                    pos = end;
-                }
-                None => break,
-            }
-        } else if next.is_ascii_alphabetic() {
-            let name_end = tag_name_end(bytes, lt + 1);
-            let name = &bytes[lt + 1..name_end];
-            // The attributes of ordinary tags are not read: a `<` inside a value that
-            // the scan takes for a tag either sets nothing aside or puts a placeholder
-            // where `restore` will not find it, and the page is parsed as it is.
-            let Some(content) = content_kind(name) else {
-                pos = name_end;
-                continue;
-            };
-            let Some((end, self_closing)) = tag_end(bytes, name_end) else {
-                break;
-            };
-            pos = end;
-            if foreign_depth > 0 {
-                if content == Content::Foreign && !self_closing {
-                    foreign_depth += 1;
-                }
-                continue;
-            }
-            let body_end = match content {
-                Content::Foreign => {
-                    if !self_closing {
-                        foreign_depth = 1;
-                    }
-                    continue;
-                }
-                Content::PlainText => break,
-                Content::Script => script_body_end(bytes, end),
-                Content::RawText => raw_text_end(bytes, end, name),
-            };
-            // A body running to the end of the page is left to the parser.
-            let Some(body_end) = body_end else {
-                break;
-            };
-            pos = body_end;
-            let kind = match content {
-                Content::Script => Kind::Script,
-                _ if name.eq_ignore_ascii_case(b"style") => Kind::Style,
-                _ => continue,
-            };
-            if body_end == end {
-                continue;
-            }
-            if input.capacity() == 0 {
-                input.reserve(text.len());
-            }
-            input.push_str(&text[copied..end]);
-            // Writing to a String cannot fail.
-            let _ = write!(input, "{MARK}{}{MARK}", bodies.len());
-            bodies.push((kind, &text[end..body_end]));
-            copied = body_end;
-        } else {
-            pos = lt + 1;
-        }
-    }
-    if bodies.is_empty() {
-        return None;
-    }
-    input.push_str(&text[copied..]);
-    Some(SetAside { input, bodies })
+    tokenize::parse(text).unwrap_or_else(|| Html::parse_document(text))
 }
 
 /// The tokenizer's white space (`\r` counts: it reads as `\n`).
 fn is_space(b: u8) -> bool {
     matches!(b, b'\t' | b'\n' | b'\x0c' | b'\r' | b' ')
-}
-
-/// End of a tag name that starts at `start`.
-fn tag_name_end(bytes: &[u8], start: usize) -> usize {
-    bytes[start..]
-        .iter()
-        .position(|&b| is_space(b) || b == b'/' || b == b'>')
-        .map_or(bytes.len(), |i| start + i)
-}
-
-/// Just past the `>` that closes a tag whose name ends at `from`, following the
-/// attribute states (quotes only count where a value starts), and whether the tag is
-/// self-closing. `None` when the page ends inside the tag.
-fn tag_end(bytes: &[u8], from: usize) -> Option<(usize, bool)> {
-    #[derive(Clone, Copy)]
-    enum State {
-        BeforeName,
-        Name,
-        AfterName,
-        BeforeValue,
-        Quoted(u8),
-        Unquoted,
-    }
-    let mut state = State::BeforeName;
-    let mut i = from;
-    while let Some(&b) = bytes.get(i) {
-        state = match state {
-            State::BeforeName | State::AfterName if b == b'/' => {
-                if bytes.get(i + 1) == Some(&b'>') {
-                    return Some((i + 2, true));
-                }
-                State::BeforeName
-            }
-            State::BeforeName | State::AfterName | State::Name if b == b'>' => {
-                return Some((i + 1, false))
-            }
-            State::BeforeName if is_space(b) => State::BeforeName,
-            State::BeforeName => State::Name,
-            State::Name if is_space(b) => State::AfterName,
-            State::Name if b == b'/' => {
-                if bytes.get(i + 1) == Some(&b'>') {
-                    return Some((i + 2, true));
-                }
-                State::BeforeName
-            }
-            State::Name | State::AfterName if b == b'=' => State::BeforeValue,
-            State::Name => State::Name,
-            State::AfterName if is_space(b) => State::AfterName,
-            State::AfterName => State::Name,
-            State::BeforeValue if is_space(b) => State::BeforeValue,
-            State::BeforeValue if b == b'"' || b == b'\'' => State::Quoted(b),
-            State::BeforeValue if b == b'>' => return Some((i + 1, false)),
-            State::BeforeValue => State::Unquoted,
-            State::Quoted(quote) => {
-                let close = i + memchr(quote, &bytes[i..])?;
-                i = close + 1;
-                // After a quoted value: like the start of a new attribute name, except
-                // that no white space is needed.
-                match bytes.get(i) {
-                    Some(b'>') => return Some((i + 1, false)),
-                    Some(b'/') if bytes.get(i + 1) == Some(&b'>') => return Some((i + 2, true)),
-                    Some(_) => {}
-                    None => return None,
-                }
-                state = State::BeforeName;
-                // `/` right after the quote is skipped as in the self-closing state.
-                if bytes[i] == b'/' {
-                    i += 1;
-                }
-                continue;
-            }
-            State::Unquoted if is_space(b) => State::BeforeName,
-            State::Unquoted if b == b'>' => return Some((i + 1, false)),
-            State::Unquoted => State::Unquoted,
-        };
-        i += 1;
-    }
-    None
-}
-
-/// Just past a `<!…>` construct that starts at `lt`.
-fn markup_declaration_end(bytes: &[u8], lt: usize, foreign: bool) -> Option<usize> {
-    let rest = &bytes[lt + 2..];
-    if rest.starts_with(b"--") {
-        let after = lt + 4;
-        let body = &bytes[after..];
-        if body.starts_with(b">") {
-            return Some(after + 1);
-        }
-        if body.starts_with(b"->") {
-            return Some(after + 2);
-        }
-        // The first `-->` or `--!>`; the second is looked for only before the first, so
-        // that a page of comments is not searched to its end once per comment.
-        let close = memmem::find(body, b"-->");
-        let within = close.map_or(body, |c| &body[..c]);
-        let end = match memmem::find(within, b"--!>") {
-            Some(bang) => bang + 4,
-            None => close? + 3,
-        };
-        return Some(after + end);
-    }
-    if foreign && rest.starts_with(b"[CDATA[") {
-        return memmem::find(&bytes[lt + 9..], b"]]>").map(|i| lt + 9 + i + 3);
-    }
-    bogus_comment_end(bytes, lt + 2)
-}
-
-/// Just past the first `>` from `from`.
-fn bogus_comment_end(bytes: &[u8], from: usize) -> Option<usize> {
-    memchr(b'>', &bytes[from..]).map(|i| from + i + 1)
 }
 
 /// Whether an end tag named `name` starts at `lt`: `</name` then white space, `/` or `>`.
@@ -449,64 +132,10 @@ fn script_body_end(bytes: &[u8], from: usize) -> Option<usize> {
     }
 }
 
-/// Writes the set-aside bodies back into their placeholders. False when the parsed tree
-/// is not the one the scan expected (the caller then parses the original text).
-fn restore(doc: &mut Html, bodies: &[(Kind, &str)]) -> bool {
-    let mut claimed = vec![false; bodies.len()];
-    let mut found = Vec::with_capacity(bodies.len());
-    for node in doc.tree.nodes() {
-        let Node::Text(text) = node.value() else {
-            continue;
-        };
-        // A placeholder anywhere but at the start of a text node is never claimed, and
-        // the count below then fails: only the starts need looking at.
-        if !text.text.starts_with(MARK) {
-            continue;
-        }
-        let Some(index) = placeholder_index(&text.text) else {
-            return false;
-        };
-        let Some(&(kind, _)) = bodies.get(index) else {
-            return false;
-        };
-        let parent_fits =
-            node.parent().is_some_and(|parent| {
-                parent.value().as_element().is_some_and(|el| {
-                    &*el.name.ns == HTML_NAMESPACE && &*el.name.local == kind.tag()
-                }) && parent.children().count() == 1
-            });
-        if !parent_fits || std::mem::replace(&mut claimed[index], true) {
-            return false;
-        }
-        found.push((node.id(), index));
-    }
-    if found.len() != bodies.len() {
-        return false;
-    }
-    for (id, index) in found {
-        let body = bodies[index].1;
-        let text = if body.contains('\r') {
-            body.replace("\r\n", "\n").replace('\r', "\n")
-        } else {
-            body.to_string()
-        };
-        if let Some(mut node) = doc.tree.get_mut(id) {
-            if let Node::Text(t) = node.value() {
-                t.text = text.as_str().into();
-            }
-        }
-    }
-    true
-}
-
-/// `n` from a text that is exactly a placeholder.
-fn placeholder_index(text: &str) -> Option<usize> {
-    text.strip_prefix(MARK)?.strip_suffix(MARK)?.parse().ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use scraper::Node;
 
     /// Panics unless the two trees have the same nodes in the same arena order, linked
     /// the same way, and the same quirks mode.
@@ -538,19 +167,16 @@ mod tests {
         assert_eq!(left, right, "trees differ for {input:?}");
     }
 
-    /// Parses both ways, compares, and says whether bodies were set aside.
+    /// Parses both ways, compares, and says whether the own tokenizer answered.
     fn check(input: &str) -> bool {
         let plain = Html::parse_document(input);
-        let fast = parse_document(input);
-        assert_same_tree(&plain, &fast, input);
-        set_aside(input).is_some_and(|aside| {
-            let mut doc = Html::parse_document(&aside.input);
-            restore(&mut doc, &aside.bodies)
-        })
+        let parsed = parse_document(input);
+        assert_same_tree(&plain, &parsed, input);
+        tokenize::parse(input).is_some()
     }
 
     #[test]
-    fn ordinary_bodies_are_set_aside_and_restored() {
+    fn script_and_style_bodies() {
         let page = "<!DOCTYPE html><html><head><title>a <script>x</script></title>\
             <style type=\"text/css\">p { color: red }\r\n.a>b{}</style>\
             <script src='x.js'></script><script>var a = '<p>' + \"</scr\" + \"ipt>\";\r\n</script>\
@@ -558,14 +184,6 @@ mod tests {
             <noscript><script>no</script></noscript><textarea><style>t</style></textarea>\
             <STYLE>b{}</STYLE ></body></html>";
         assert!(check(page));
-        let aside = set_aside(page).expect("set aside");
-        let kinds: Vec<Kind> = aside.bodies.iter().map(|(k, _)| *k).collect();
-        assert_eq!(
-            kinds,
-            [Kind::Style, Kind::Script, Kind::Script, Kind::Style],
-            "{:?}",
-            aside.bodies
-        );
     }
 
     #[test]
@@ -644,11 +262,8 @@ mod tests {
         assert!(check(
             "<p title='a>b' data-x=\"<b>\">a</p><script>1</script>"
         ));
-        // Markup inside an attribute value is not modelled: parsed as it is.
-        assert!(!check(
-            "<p title='<script>x</script>'>a</p><script>1</script>"
-        ));
-        assert!(!check("<svg><style>.a{}</style></svg>"));
+        assert!(check("<svg><style>.a{}</style></svg>"));
+        assert!(!check("<svg><![CDATA[<style>]]></svg><style>x</style>"));
     }
 
     #[test]
@@ -697,20 +312,17 @@ mod tests {
             "正文",
         ];
         let mut rng = fastrand::Rng::with_seed(7);
-        let mut set_aside_count = 0;
+        let mut tokenized = 0;
         for _ in 0..3_000 {
             let mut input = String::new();
             for _ in 0..rng.usize(1..30) {
                 input.push_str(pieces[rng.usize(0..pieces.len())]);
             }
             if check(&input) {
-                set_aside_count += 1;
+                tokenized += 1;
             }
         }
-        assert!(
-            set_aside_count > 300,
-            "fast path taken {set_aside_count} times"
-        );
+        assert!(tokenized > 1_500, "tokenized {tokenized} times");
     }
 
     /// The real pages of `../shared`, when present: every one parses to the same tree.
@@ -722,7 +334,7 @@ mod tests {
             eprintln!("skipped: {} is absent", root.display());
             return;
         }
-        let (mut pages, mut fast, mut tokenized) = (0, 0, 0);
+        let (mut pages, mut tokenized) = (0, 0);
         for dir in dirs {
             let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
                 continue;
@@ -742,17 +354,11 @@ mod tests {
                     assert_same_tree(&plain, &doc, &path.display().to_string());
                     tokenized += 1;
                 } else {
-                    eprintln!("not tokenized here: {}", path.display());
-                }
-                if check(&decoded.text) {
-                    fast += 1;
-                } else {
-                    eprintln!("parsed as it is: {}", path.display());
+                    eprintln!("left to html5ever's tokenizer: {}", path.display());
                 }
             }
         }
-        eprintln!("{tokenized} of {pages} pages tokenized here, {fast} set aside");
-        assert!(pages == 0 || fast * 10 >= pages * 9, "{fast} of {pages}");
+        eprintln!("{tokenized} of {pages} pages tokenized by gazette");
         assert!(
             pages == 0 || tokenized * 20 >= pages * 19,
             "{tokenized} of {pages}"

@@ -574,16 +574,14 @@ impl Tokenizer<'_> {
         let end = if bytes.get(keyword_at) == Some(&b'>') {
             keyword_at + 1
         } else if keyword.is_some_and(|k| k.eq_ignore_ascii_case(b"public")) {
-            let at = skip_space(after_keyword);
-            if at == after_keyword {
-                return Err(GiveUp);
-            }
-            let (public, after_public) = quoted(at)?;
+            // White space after the keyword and between the identifiers is expected,
+            // but without it the token is the same (html5ever reports a parse error).
+            let (public, after_public) = quoted(skip_space(after_keyword))?;
             doctype.public_id = Some(public);
             let at = skip_space(after_public);
             match bytes.get(at) {
                 Some(b'>') => at + 1,
-                Some(b'"' | b'\'') if at > after_public => {
+                Some(b'"' | b'\'') => {
                     let (system, after_system) = quoted(at)?;
                     doctype.system_id = Some(system);
                     let at = skip_space(after_system);
@@ -595,11 +593,7 @@ impl Tokenizer<'_> {
                 _ => return Err(GiveUp),
             }
         } else if keyword.is_some_and(|k| k.eq_ignore_ascii_case(b"system")) {
-            let at = skip_space(after_keyword);
-            if at == after_keyword {
-                return Err(GiveUp);
-            }
-            let (system, after_system) = quoted(at)?;
+            let (system, after_system) = quoted(skip_space(after_keyword))?;
             doctype.system_id = Some(system);
             let at = skip_space(after_system);
             if bytes.get(at) != Some(&b'>') {
@@ -781,6 +775,8 @@ mod tests {
             "<!DOCTYPE html PUBLIC '-//W3C//DTD HTML 4.0 Transitional//EN'>",
             "<!DOCTYPE html SYSTEM 'about:legacy-compat'>",
             "<!DOCTYPE html\r\n  PUBLIC \"\" \"\">",
+            "<!DOCTYPE HTML PUBLIC\"-//W3C//DTD HTML 4.01//EN\"\"http://www.w3.org/TR/html4/strict.dtd\">",
+            "<!DOCTYPE html SYSTEM\"about:legacy-compat\" >",
             "",
         ];
         for doctype in doctypes {
