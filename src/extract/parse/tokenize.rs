@@ -815,6 +815,34 @@ mod tests {
         }
     }
 
+    /// Random strings of the characters markup is made of, one at a time: the states'
+    /// corners (a quote or `=` where a name starts, `&#` at the end, `--!` in comments).
+    #[test]
+    fn random_characters_parse_as_in_html5ever() {
+        let alphabet: Vec<char> = "<>/!?-=&#;'\"` \t\n\r\x0caAbBxX09pPsSiI正\u{a0}"
+            .chars()
+            .collect();
+        let words = [
+            "script", "style", "title", "textarea", "pre", "doctype", "amp", "nbsp",
+        ];
+        let mut rng = fastrand::Rng::with_seed(23);
+        let mut answered = 0;
+        for _ in 0..20_000 {
+            let mut input = String::new();
+            for _ in 0..rng.usize(1..24) {
+                if rng.u8(..8) == 0 {
+                    input.push_str(words[rng.usize(..words.len())]);
+                } else {
+                    input.push(alphabet[rng.usize(..alphabet.len())]);
+                }
+            }
+            if check(&input) {
+                answered += 1;
+            }
+        }
+        assert!(answered > 10_000, "answered {answered} of 20000");
+    }
+
     /// Random mixtures of the pieces pages are made of.
     #[test]
     fn random_mixtures_parse_as_in_html5ever() {
