@@ -25,6 +25,10 @@ use memchr::{memchr, memchr2, memmem};
 use scraper::Html;
 
 use super::{is_space, raw_text_end, script_body_end};
+use crate::extract::nodes::FastSet;
+
+/// From this many attributes on, repeats are found with a set.
+const MANY_ATTRIBUTES: usize = 32;
 
 /// Where the fast tokenizer stops and leaves the page to html5ever's.
 struct GiveUp;
@@ -39,10 +43,12 @@ pub(super) fn parse(text: &str) -> Option<Html> {
         return None;
     }
     // The arena grows by doubling and copying otherwise; pages have about one text node
-    // per tag.
+    // per tag, and a node per 100 bytes or so (the cap keeps a page of `<<<<` from
+    // reserving gigabytes).
     let mut document = Html::new_document();
     let tags = memchr::memchr_iter(b'<', bytes).count();
-    document.tree = ego_tree::Tree::with_capacity(scraper::Node::Document, tags * 2 + 16);
+    let nodes = (tags * 2).min(bytes.len() / 32) + 16;
+    document.tree = ego_tree::Tree::with_capacity(scraper::Node::Document, nodes);
     let mut tokenizer = Tokenizer {
         text,
         bytes,
@@ -366,6 +372,7 @@ impl Tokenizer<'_> {
                 .ok_or(GiveUp)?;
         let name = self.name(name_start, name_end);
         let mut attrs: Vec<Attribute> = Vec::new();
+        let mut many_names: Option<FastSet<LocalName>> = None;
         let mut self_closing = false;
         let mut i = name_end;
         let end = loop {
@@ -429,8 +436,16 @@ impl Tokenizer<'_> {
             } else {
                 StrTendril::new()
             };
-            // A repeated attribute is dropped (the first one counts).
-            if !attrs.iter().any(|a| a.name.local == attr_name) {
+            // A repeated attribute is dropped (the first one counts). Tags with hundreds
+            // of attributes are looked up in a set, not compared pairwise.
+            let repeated = if attrs.len() < MANY_ATTRIBUTES {
+                attrs.iter().any(|a| a.name.local == attr_name)
+            } else {
+                let names = many_names
+                    .get_or_insert_with(|| attrs.iter().map(|a| a.name.local.clone()).collect());
+                !names.insert(attr_name.clone())
+            };
+            if !repeated {
                 attrs.push(Attribute {
                     name: QualName::new(None, ns!(), attr_name),
                     value,
@@ -731,6 +746,10 @@ mod tests {
 
     #[test]
     fn tags_and_attributes_as_in_html5ever() {
+        let many: String = (0..200)
+            .map(|i| format!(" a{i}={i} a{}=x", i % 70))
+            .collect();
+        let many_attributes = format!("<p{many} A5=y>x</p>");
         check_all(&[
             "<P CLASS=X Id='Y'>a</P>",
             "<a href=x/>b</a>",
@@ -741,6 +760,7 @@ mod tests {
             "<a b=>h</a><a b= >i</a><a b >j</a>",
             "<a b=c\"d'e<f=g`h>k</a>",
             "<a b=1 b=2 B=3 c>dup</a>",
+            &many_attributes,
             "<div/><br/><img src=x /><p/>",
             "</p class=x><p>end tag with attributes</p/>",
             "<中 文=\"值\">unicode names</中>",
