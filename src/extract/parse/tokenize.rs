@@ -107,11 +107,12 @@ impl Tokenizer<'_> {
                 match self.char_ref(at, false, at_token_start)? {
                     Some(char_ref) => {
                         self.push_text(run_start, at);
-                        let run = self.owned_run();
-                        run.push_char(char_ref.first);
-                        if let Some(second) = char_ref.second {
-                            run.push_char(second);
-                        }
+                        self.append_owned(|run| {
+                            run.push_char(char_ref.first);
+                            if let Some(second) = char_ref.second {
+                                run.push_char(second);
+                            }
+                        });
                         pos = char_ref.end;
                         run_start = char_ref.end;
                     }
@@ -193,32 +194,28 @@ impl Tokenizer<'_> {
         }
         if self.has_cr && memchr(b'\r', &self.bytes[start..end]).is_some() {
             let piece = self.normalized(start, end);
-            self.owned_run().push_tendril(&piece);
+            self.append_owned(|run| run.push_tendril(&piece));
             return;
         }
         match &mut self.text_run {
             Run::Empty => self.text_run = Run::Range(start, end),
             Run::Range(_, run_end) if *run_end == start => *run_end = end,
             _ => {
-                let piece = &self.text[start..end];
-                self.owned_run().push_slice(piece);
+                let text = self.text;
+                self.append_owned(|run| run.push_slice(&text[start..end]));
             }
         }
     }
 
-    /// The pending text as a buffer of its own, to append to.
-    fn owned_run(&mut self) -> &mut StrTendril {
-        if !matches!(self.text_run, Run::Owned(_)) {
-            let owned = match std::mem::replace(&mut self.text_run, Run::Empty) {
-                Run::Range(start, end) => StrTendril::from_slice(&self.text[start..end]),
-                _ => StrTendril::new(),
-            };
-            self.text_run = Run::Owned(owned);
-        }
-        match &mut self.text_run {
+    /// Appends to the pending text once it is a buffer of its own.
+    fn append_owned(&mut self, append: impl FnOnce(&mut StrTendril)) {
+        let mut owned = match std::mem::replace(&mut self.text_run, Run::Empty) {
             Run::Owned(owned) => owned,
-            _ => unreachable!("the run was made owned above"),
-        }
+            Run::Range(start, end) => StrTendril::from_slice(&self.text[start..end]),
+            Run::Empty => StrTendril::new(),
+        };
+        append(&mut owned);
+        self.text_run = Run::Owned(owned);
     }
 
     fn flush_text(&mut self) -> Step<()> {
