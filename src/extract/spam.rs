@@ -400,6 +400,17 @@ impl SpamRules {
         }
     }
 
+    /// `markup.replace_all(text, " ")`: tags, comments, scripts and style blocks each
+    /// replaced by a space. [`strip_markup_fast`] does it without the regex engine (the
+    /// literals of a script are full of markup, and the regex's work per tag showed in the
+    /// profile); the regex stays for the few texts it leaves to it.
+    fn strip_markup<'t>(&self, text: &'t str) -> Cow<'t, str> {
+        match strip_markup_fast(text) {
+            Some(stripped) => stripped,
+            None => self.markup.replace_all(text, " "),
+        }
+    }
+
     /// How many strong terms occur in already [`normalize`]d text (the count of [`hits`]).
     ///
     /// [`hits`]: SpamRules::hits
@@ -1197,45 +1208,87 @@ fn simple_selector_name(selector: &str) -> Option<(bool, &str)> {
     (len > 0).then(|| (bytes[pos] == b'.', &selector[pos + 1..pos + 1 + len]))
 }
 
+/// What a byte of an ASCII selector list is to [`ascii_selector_names`].
+const SEL_NAME: u8 = 0;
+const SEL_COMMA: u8 = 1;
+const SEL_SPACE: u8 = 2;
+/// A combinator, pseudo-class or attribute test: the selector is given up.
+const SEL_REJECT: u8 = 3;
+/// `.` or `#`.
+const SEL_MARK: u8 = 4;
+
+const SELECTOR_BYTES: [u8; 256] = {
+    let mut table = [SEL_NAME; 256];
+    table[b',' as usize] = SEL_COMMA;
+    let mut b = b'\t';
+    while b <= b'\r' {
+        table[b as usize] = SEL_SPACE;
+        b += 1;
+    }
+    table[b' ' as usize] = SEL_SPACE;
+    table[b'>' as usize] = SEL_REJECT;
+    table[b'+' as usize] = SEL_REJECT;
+    table[b'~' as usize] = SEL_REJECT;
+    table[b':' as usize] = SEL_REJECT;
+    table[b'[' as usize] = SEL_REJECT;
+    table[b'.' as usize] = SEL_MARK;
+    table[b'#' as usize] = SEL_MARK;
+    table
+};
+
 /// What [`simple_selector_name`] finds in each selector of an ASCII selector list (cut
 /// at its commas), pushed onto `names` in one pass over the bytes: a selector is given
 /// up at its first combinator, pseudo-class or attribute test (most are), and the scan
-/// jumps to the next comma.
+/// jumps to the next comma. Runs of name bytes are stepped over in a tight loop with a
+/// byte-class table (style sheets hold thousands of selector lists per page).
 fn ascii_selector_names<'a>(list: &'a str, names: &mut Vec<(bool, &'a str)>) {
     let bytes = list.as_bytes();
+    let class = |i: usize| SELECTOR_BYTES[bytes[i] as usize];
     let mut start = 0;
     while start <= bytes.len() {
-        // First `.`/`#`, the next one (the name's end), end of the text seen so far.
-        let (mut mark, mut name_end, mut text_end) = (None, None, None);
-        let mut space_after_text = false;
-        let mut rejected = false;
         let mut i = start;
-        while i < bytes.len() {
-            match bytes[i] {
-                b',' => break,
-                b'\t'..=b'\r' | b' ' => space_after_text = text_end.is_some(),
-                b'>' | b'+' | b'~' | b':' | b'[' => rejected = true,
-                b => {
-                    // White space inside the selector: a descendant combinator.
-                    rejected = space_after_text;
-                    if b == b'.' || b == b'#' {
-                        if mark.is_none() {
-                            mark = Some(i);
-                        } else if name_end.is_none() {
-                            name_end = Some(i);
-                        }
-                    }
-                    text_end = Some(i + 1);
-                }
-            }
-            if rejected {
-                break;
-            }
+        while i < bytes.len() && class(i) == SEL_SPACE {
             i += 1;
         }
+        // First `.`/`#`, the next one (the name's end), end of the selector's text.
+        let (mut mark, mut name_end) = (None, None);
+        let mut rejected = false;
+        let text_end = loop {
+            while i < bytes.len() && class(i) == SEL_NAME {
+                i += 1;
+            }
+            if i == bytes.len() {
+                break i;
+            }
+            match class(i) {
+                SEL_MARK => {
+                    if mark.is_none() {
+                        mark = Some(i);
+                    } else if name_end.is_none() {
+                        name_end = Some(i);
+                    }
+                    i += 1;
+                }
+                SEL_COMMA => break i,
+                SEL_SPACE => {
+                    let text_end = i;
+                    while i < bytes.len() && class(i) == SEL_SPACE {
+                        i += 1;
+                    }
+                    // White space inside the selector: a descendant combinator (or
+                    // one around `>`, `+`, `~`).
+                    rejected = i < bytes.len() && class(i) != SEL_COMMA;
+                    break text_end;
+                }
+                _ => {
+                    rejected = true;
+                    break i;
+                }
+            }
+        };
         if rejected {
             i = memchr::memchr(b',', &bytes[i..]).map_or(bytes.len(), |p| i + p);
-        } else if let (Some(pos), Some(text_end)) = (mark, text_end) {
+        } else if let Some(pos) = mark {
             let end = name_end.unwrap_or(text_end);
             if end > pos + 1 {
                 names.push((bytes[pos] == b'.', &list[pos + 1..end]));
@@ -1296,10 +1349,37 @@ fn attr<'a>(el: &'a scraper::node::Element, name: &str) -> Option<&'a str> {
         .map(|(_, value)| &**value)
 }
 
+/// Every byte is printable ASCII (`!` to DEL: no white space, no control character, no
+/// part of a longer character), checked eight bytes at a time.
+fn printable_ascii(bytes: &[u8]) -> bool {
+    const LOW: u64 = 0x2121_2121_2121_2121;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // A lane below 0x21 borrows into its high bit (exact as a yes/no for the word when
+    // no lane has its high bit set, which `| word` covers).
+    let bad = |word: u64| (word.wrapping_sub(LOW) | word) & HIGH != 0;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        if bad(u64::from_le_bytes(word)) {
+            return false;
+        }
+    }
+    let rest = chunks.remainder();
+    let mut word = [b'a'; 8];
+    word[..rest.len()].copy_from_slice(rest);
+    !bad(u64::from_le_bytes(word))
+}
+
 /// Calls `f` with each white-space separated token of a class attribute (as
 /// `split_whitespace` cuts them; ASCII values, nearly all, are cut on bytes) while it
 /// returns true.
 fn for_each_token(value: &str, mut f: impl FnMut(&str) -> bool) {
+    // Most values are one name: printable ASCII through and through.
+    if !value.is_empty() && printable_ascii(value.as_bytes()) {
+        f(value);
+        return;
+    }
     if !value.is_ascii() {
         for token in value.split_whitespace() {
             if !f(token) {
@@ -1782,7 +1862,7 @@ impl<'d, 'r> Scan<'d, 'r> {
         let Some(tail) = text_after_html_end(source) else {
             return;
         };
-        let visible = self.rules.markup.replace_all(tail, " ");
+        let visible = self.rules.strip_markup(tail);
         let visible = decode_entities(&visible);
         let wanted = normalize(&visible);
         if !wanted.chars().any(|c| c.is_alphanumeric()) {
@@ -1941,18 +2021,13 @@ impl<'d, 'r> Scan<'d, 'r> {
                     self.mark_hidden_between(start, script.id());
                 }
             }
-            let mut visible = decode_entities(&self.rules.markup.replace_all(&written, " "));
+            let mut visible = decode_entities(&self.rules.strip_markup(&written));
             let mut hits = self.rules.hits(&normalize(&visible));
             let mut detail = vec!["written by document.write".to_string()];
             if hits.strong == 0 {
                 // `var s = '<a …>北京赛车</a>'; document.write(s)`: the text sits in other
                 // literals of the same script. Only strong terms count there.
-                let literals = decode_entities(
-                    &self
-                        .rules
-                        .markup
-                        .replace_all(&js_strings(&code, false), " "),
-                );
+                let literals = decode_entities(&self.rules.strip_markup(&js_strings(&code, false)));
                 let literal_hits = self.rules.hits(&normalize(&literals));
                 if literal_hits.strong > 0 {
                     hits = literal_hits;
@@ -2274,7 +2349,7 @@ impl<'d, 'r> Scan<'d, 'r> {
         if markup.trim().is_empty() {
             return;
         }
-        let visible = decode_entities(&self.rules.markup.replace_all(&markup, " "));
+        let visible = decode_entities(&self.rules.strip_markup(&markup));
         let hits = self.rules.hits(&normalize(&visible));
         let foreign: Vec<String> = self
             .rules
@@ -2552,6 +2627,85 @@ fn text_after_html_end(source: &str) -> Option<&str> {
     let close = source[start..].find('>')? + start + 1;
     let tail = &source[close..];
     (!tail.trim().is_empty()).then_some(tail)
+}
+
+/// The markup regex of [`SpamRules`]
+/// (`(?is)<script\b.*?(?:</script\s*>|$)|<style\b.*?(?:</style\s*>|$)|<!--.*?(?:-->|$)|<[^>]*>?`)
+/// applied with `replace_all(text, " ")`, written out: every match starts at a `<`; a
+/// `<script` / `<style` (ASCII case folded) followed by a non-word character runs to its
+/// first closing tag (`</script`, white space, `>`) or the end; `<!--` to the first `-->`
+/// or the end; any other `<` to the first `>` or the end. `None` where Unicode matters
+/// (`ſ`, which the regex's case folding reads as `s`, anywhere in the text; a non-ASCII
+/// character right after `<script` / `<style`, where `\b` needs Unicode word classes):
+/// the regex decides those.
+fn strip_markup_fast(text: &str) -> Option<Cow<'_, str>> {
+    let bytes = text.as_bytes();
+    let Some(first) = memchr::memchr(b'<', bytes) else {
+        return Some(Cow::Borrowed(text));
+    };
+    if memchr::memmem::find(bytes, "ſ".as_bytes()).is_some() {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    let mut at = Some(first);
+    while let Some(open) = at {
+        let end = markup_end(text, open)?;
+        out.push_str(&text[copied..open]);
+        out.push(' ');
+        copied = end;
+        at = memchr::memchr(b'<', &bytes[end..]).map(|p| end + p);
+    }
+    out.push_str(&text[copied..]);
+    Some(Cow::Owned(out))
+}
+
+/// Where the markup regex's match starting at the `<` at `open` ends (see
+/// [`strip_markup_fast`]); `None` when only the regex can tell.
+fn markup_end(text: &str, open: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let rest = &bytes[open + 1..];
+    for (name, close) in [(&b"script"[..], &b"</script"[..]), (b"style", b"</style")] {
+        if rest.len() >= name.len() && rest[..name.len()].eq_ignore_ascii_case(name) {
+            let after = open + 1 + name.len();
+            match bytes.get(after) {
+                Some(&b) if b >= 0x80 => return None,
+                // No word boundary: not this alternative (nor the next one).
+                Some(&b) if b.is_ascii_alphanumeric() || b == b'_' => break,
+                _ => return Some(closing_tag_end(text, after, close)),
+            }
+        }
+    }
+    if rest.starts_with(b"!--") {
+        let from = open + 4;
+        return Some(
+            memchr::memmem::find(&bytes[from..], b"-->").map_or(bytes.len(), |p| from + p + 3),
+        );
+    }
+    Some(memchr::memchr(b'>', rest).map_or(bytes.len(), |p| open + 1 + p + 1))
+}
+
+/// End of the first `close` (ASCII case folded), white space, `>` at or after `from`, or
+/// the end of the text.
+fn closing_tag_end(text: &str, from: usize, close: &[u8]) -> usize {
+    let bytes = text.as_bytes();
+    let mut search = from;
+    while let Some(p) = memchr::memmem::find(&bytes[search..], b"</") {
+        let start = search + p;
+        let name_end = start + close.len();
+        if bytes.len() >= name_end && bytes[start..name_end].eq_ignore_ascii_case(close) {
+            let tail = &text[name_end..];
+            let spaces = tail
+                .char_indices()
+                .find(|&(_, c)| !c.is_whitespace())
+                .map_or(tail.len(), |(i, _)| i);
+            if tail.as_bytes().get(spaces) == Some(&b'>') {
+                return name_end + spaces + 1;
+            }
+        }
+        search = start + 1;
+    }
+    bytes.len()
 }
 
 /// Decodes character references (`&#24425;`, `&#x5f69;`, `&amp;`, `&nbsp;` ...).

@@ -683,3 +683,200 @@ fn ascii_selector_names_match_split_and_simple_selector_name() {
         assert_eq!(ours, reference, "{list:?}");
     }
 }
+
+/// `ascii_selector_names` as it was before the byte-class table (one `match` per byte).
+fn ascii_selector_names_reference<'a>(list: &'a str, names: &mut Vec<(bool, &'a str)>) {
+    let bytes = list.as_bytes();
+    let mut start = 0;
+    while start <= bytes.len() {
+        let (mut mark, mut name_end, mut text_end) = (None, None, None);
+        let mut space_after_text = false;
+        let mut rejected = false;
+        let mut i = start;
+        while i < bytes.len() {
+            match bytes[i] {
+                b',' => break,
+                b'\t'..=b'\r' | b' ' => space_after_text = text_end.is_some(),
+                b'>' | b'+' | b'~' | b':' | b'[' => rejected = true,
+                b => {
+                    rejected = space_after_text;
+                    if b == b'.' || b == b'#' {
+                        if mark.is_none() {
+                            mark = Some(i);
+                        } else if name_end.is_none() {
+                            name_end = Some(i);
+                        }
+                    }
+                    text_end = Some(i + 1);
+                }
+            }
+            if rejected {
+                break;
+            }
+            i += 1;
+        }
+        if rejected {
+            i = memchr::memchr(b',', &bytes[i..]).map_or(bytes.len(), |p| i + p);
+        } else if let (Some(pos), Some(text_end)) = (mark, text_end) {
+            let end = name_end.unwrap_or(text_end);
+            if end > pos + 1 {
+                names.push((bytes[pos] == b'.', &list[pos + 1..end]));
+            }
+        }
+        start = i + 1;
+    }
+}
+
+#[test]
+fn ascii_selector_names_match_the_previous_byte_loop() {
+    let pieces = [
+        ".", "#", "a", "Hide", "div", "x-1", "_", " ", "  ", "\t", "\n", "\x0b", "\x0c", "\r", ",",
+        ", ", " ,", ">", " > ", "+", "~", ":", "::", "[", "]", "*", "\\", "(", ")", "=", "\"", "'",
+        "{", "\x00", "\x1f", "\x7f", ".nav", "#main", " li", "a:hover",
+    ];
+    let mut rng = fastrand::Rng::with_seed(7);
+    for _ in 0..100_000 {
+        let list: String = (0..rng.usize(0..16))
+            .map(|_| pieces[rng.usize(0..pieces.len())])
+            .collect();
+        let mut ours = Vec::new();
+        ascii_selector_names(&list, &mut ours);
+        let mut reference = Vec::new();
+        ascii_selector_names_reference(&list, &mut reference);
+        assert_eq!(ours, reference, "{list:?}");
+    }
+}
+
+#[test]
+fn strip_markup_matches_the_regex() {
+    let rules = spam_rules();
+    let pieces = [
+        "<",
+        ">",
+        "<script",
+        "<SCRIPT",
+        "<Script>",
+        "<scripts",
+        "<script_",
+        "<script1",
+        "<script中",
+        "<script>",
+        "<script ",
+        "</script>",
+        "</SCRIPT >",
+        "</script\u{3000}>",
+        "</script\n>",
+        "</script",
+        "</scripta>",
+        "<style",
+        "<STYLE>",
+        "</style>",
+        "</Style\t>",
+        "<stylex",
+        "<!--",
+        "<!-->",
+        "-->",
+        "--",
+        "<!-",
+        "<a href='x'>",
+        "</a>",
+        "<br/>",
+        "a",
+        "中文",
+        " ",
+        "\n",
+        "é",
+        "_",
+        "ſ",
+        "<ſcript>",
+        "/",
+        "&lt;",
+        "\u{a0}",
+    ];
+    let mut rng = fastrand::Rng::with_seed(8);
+    let mut fast = 0;
+    for _ in 0..100_000 {
+        let text: String = (0..rng.usize(0..14))
+            .map(|_| pieces[rng.usize(0..pieces.len())])
+            .collect();
+        let expected = rules.markup.replace_all(&text, " ");
+        if let Some(ours) = strip_markup_fast(&text) {
+            fast += 1;
+            assert_eq!(ours, expected, "{text:?}");
+        }
+        assert_eq!(rules.strip_markup(&text), expected, "{text:?}");
+    }
+    // Most texts take the fast path.
+    assert!(fast > 50_000, "{fast}");
+}
+
+#[test]
+fn printable_ascii_matches_the_per_byte_definition() {
+    let mut rng = fastrand::Rng::with_seed(9);
+    let alphabet: Vec<u8> = (0u8..=255).collect();
+    for _ in 0..100_000 {
+        let len = rng.usize(0..24);
+        let bytes: Vec<u8> = (0..len)
+            .map(|_| {
+                if rng.u8(..) < 230 {
+                    rng.u8(0x21..=0x7e)
+                } else {
+                    alphabet[rng.usize(0..256)]
+                }
+            })
+            .collect();
+        let expected = bytes.iter().all(|&b| (0x21..=0x7f).contains(&b));
+        assert_eq!(printable_ascii(&bytes), expected, "{bytes:?}");
+    }
+}
+
+/// `for_each_token` as it was before the one-name shortcut.
+fn for_each_token_reference(value: &str, mut f: impl FnMut(&str) -> bool) {
+    for token in value.split_whitespace() {
+        if !f(token) {
+            return;
+        }
+    }
+}
+
+#[test]
+fn for_each_token_cuts_like_split_whitespace() {
+    let pieces = [
+        "a",
+        "Nav",
+        "x-1",
+        "_",
+        " ",
+        "\t",
+        "\n",
+        "\x0b",
+        "\x0c",
+        "\r",
+        "\x00",
+        "\x1f",
+        "\x7f",
+        "中",
+        "\u{3000}",
+        "\u{a0}",
+        "é",
+        "longer-class-name",
+    ];
+    let mut rng = fastrand::Rng::with_seed(10);
+    for _ in 0..50_000 {
+        let value: String = (0..rng.usize(0..10))
+            .map(|_| pieces[rng.usize(0..pieces.len())])
+            .collect();
+        let stop_after = rng.usize(1..4);
+        let mut ours = Vec::new();
+        for_each_token(&value, |t| {
+            ours.push(t.to_string());
+            ours.len() < stop_after
+        });
+        let mut reference = Vec::new();
+        for_each_token_reference(&value, |t| {
+            reference.push(t.to_string());
+            reference.len() < stop_after
+        });
+        assert_eq!(ours, reference, "{value:?}");
+    }
+}
