@@ -574,14 +574,27 @@ impl Hits {
 }
 
 /// Text as the matcher sees it: no white space, full-width ASCII folded to ASCII.
+/// Copied in runs of characters kept as they are (a character at a time showed in the
+/// profile: titles, meta texts and headings of every page go through here).
 fn normalize(text: &str) -> String {
-    text.chars()
-        .filter(|c| !is_blank(*c))
-        .map(|c| match c {
-            '\u{ff01}'..='\u{ff5e}' => char::from_u32(c as u32 - 0xfee0).unwrap_or(c),
-            _ => c,
-        })
-        .collect()
+    let mut out = String::with_capacity(text.len());
+    // Start of the run of characters not yet copied.
+    let mut run = 0;
+    for (i, c) in text.char_indices() {
+        let folded = match c as u32 {
+            // Never blank (white space ends at U+3000, zero-width characters at U+FEFF),
+            // never full-width ASCII.
+            0x21..=0x7e | 0x3001..=0xfefe => continue,
+            0xff01..=0xff5e => char::from_u32(c as u32 - 0xfee0),
+            _ if is_blank(c) => None,
+            _ => continue,
+        };
+        out.push_str(&text[run..i]);
+        out.extend(folded);
+        run = i + c.len_utf8();
+    }
+    out.push_str(&text[run..]);
+    out
 }
 
 /// The page-level evidence [`is_spam_page`] weighs (title, meta and headings are read
@@ -731,16 +744,14 @@ impl<'d> Survey<'d> {
                     signals.title = Some(text);
                 }
                 "meta" => {
-                    let name = el
-                        .attr("name")
-                        .or_else(|| el.attr("property"))
+                    // Read without interning the names (`Element::attr`) or lower-casing
+                    // the value: a page has dozens of `<meta>`.
+                    let name = attr(el, "name")
+                        .or_else(|| attr(el, "property"))
                         .unwrap_or_default();
-                    let name = name.to_ascii_lowercase();
-                    if matches!(
-                        name.as_str(),
-                        "keywords" | "description" | "og:title" | "og:description"
-                    ) {
-                        let h = rules.hits(&normalize(el.attr("content").unwrap_or_default()));
+                    let wanted = ["keywords", "description", "og:title", "og:description"];
+                    if wanted.iter().any(|w| name.eq_ignore_ascii_case(w)) {
+                        let h = rules.hits(&normalize(attr(el, "content").unwrap_or_default()));
                         if h.strong > 0 && !h.context {
                             for t in h.strong_terms {
                                 if !signals.meta_terms.contains(&t) {
@@ -1405,6 +1416,35 @@ fn for_each_token(value: &str, mut f: impl FnMut(&str) -> bool) {
     }
 }
 
+/// The first position at or after `from` that is not ASCII white space (`\t` to `\r`,
+/// space), eight bytes a step while whole words are white space: the indentation
+/// between tags is most of the white space of a page.
+fn skip_ascii_blanks(bytes: &[u8], mut from: usize) -> usize {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let lanes = |byte: u8| u64::from_le_bytes([byte; 8]);
+    while let Some(chunk) = bytes.get(from..from + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let word = u64::from_le_bytes(word);
+        // Every lane below 0x21 (no carry between lanes: each stays below 0x100) ...
+        if (word.wrapping_add(lanes(0x80 - 0x21)) | word) & HIGH != 0 {
+            break;
+        }
+        // ... and in 0x09..=0x0d or 0x20.
+        let at_least_9 = word.wrapping_add(lanes(0x80 - 0x09));
+        let at_least_14 = word.wrapping_add(lanes(0x80 - 0x0e));
+        let space = word.wrapping_add(lanes(0x80 - 0x20));
+        if ((at_least_9 & !at_least_14) | space) & HIGH != HIGH {
+            break;
+        }
+        from += 8;
+    }
+    while from < bytes.len() && matches!(bytes[from], b'\t'..=b'\r' | b' ') {
+        from += 1;
+    }
+    from
+}
+
 /// The text children of `node` joined (borrowed when there is one, as usual).
 fn child_text<'d>(node: NodeRef<'d, Node>) -> Cow<'d, str> {
     let mut texts = node.children().filter_map(|c| c.value().as_text());
@@ -1703,10 +1743,7 @@ impl<'d, 'r> Scan<'d, 'r> {
                 if run < i {
                     out.push_str(&text[run..i]);
                 }
-                i += 1;
-                while i < bytes.len() && matches!(bytes[i], b'\t'..=b'\r' | b' ') {
-                    i += 1;
-                }
+                i = skip_ascii_blanks(bytes, i + 1);
                 run = i;
                 continue;
             } else {
@@ -2635,15 +2672,19 @@ fn text_after_html_end(source: &str) -> Option<&str> {
 /// `<script` / `<style` (ASCII case folded) followed by a non-word character runs to its
 /// first closing tag (`</script`, white space, `>`) or the end; `<!--` to the first `-->`
 /// or the end; any other `<` to the first `>` or the end. `None` where Unicode matters
-/// (`ſ`, which the regex's case folding reads as `s`, anywhere in the text; a non-ASCII
-/// character right after `<script` / `<style`, where `\b` needs Unicode word classes):
-/// the regex decides those.
+/// (`<ſ` or `</ſ` anywhere in the text, as the regex's case folding reads `ſ` as `s`; a
+/// non-ASCII character right after `<script` / `<style`, where `\b` needs Unicode word
+/// classes): the regex decides those.
 fn strip_markup_fast(text: &str) -> Option<Cow<'_, str>> {
     let bytes = text.as_bytes();
     let Some(first) = memchr::memchr(b'<', bytes) else {
         return Some(Cow::Borrowed(text));
     };
-    if memchr::memmem::find(bytes, "ſ".as_bytes()).is_some() {
+    // `ſ` folds to `s`: `<ſcript`, `</ſtyle>` … are tags to the regex.
+    let long_s = "ſ".as_bytes();
+    let tag_long_s = memchr::memmem::find_iter(bytes, long_s)
+        .any(|at| bytes[..at].ends_with(b"<") || bytes[..at].ends_with(b"</"));
+    if tag_long_s {
         return None;
     }
     let mut out = String::with_capacity(text.len());
@@ -2771,11 +2812,18 @@ fn js_string_arguments(code: &str) -> String {
 /// Decoded string literals of `code`: of one call's arguments (`one_call`, `code` starting
 /// right after its `(`), or of the whole script.
 fn js_strings(code: &str, one_call: bool) -> String {
+    if !one_call && code.len() <= JS_SCRIPT_SCAN_CHARS {
+        return js_literals(code);
+    }
     let mut out = String::new();
     let mut depth = 1usize;
     let mut chars = code.chars().peekable();
     let mut scanned = 0usize;
-    let limit = if one_call { 20_000 } else { 200_000 };
+    let limit = if one_call {
+        20_000
+    } else {
+        JS_SCRIPT_SCAN_CHARS
+    };
     while let Some(c) = chars.next() {
         scanned += 1;
         if scanned > limit {
@@ -2834,6 +2882,67 @@ fn js_strings(code: &str, one_call: bool) -> String {
             }
             _ => {}
         }
+    }
+    out
+}
+
+/// How many characters of a whole script [`js_strings`] reads.
+const JS_SCRIPT_SCAN_CHARS: usize = 200_000;
+
+/// [`js_strings`] of a whole script that is shorter than its limit (so the limit cannot
+/// apply): the code between literals is jumped with `memchr3` to the next quote, and a
+/// literal is copied in runs up to its closing quote or next backslash (a script of a
+/// page that calls `document.write` was read a character at a time).
+fn js_literals(code: &str) -> String {
+    let bytes = code.as_bytes();
+    let mut out = String::new();
+    let mut at = 0;
+    while let Some(p) = memchr::memchr3(b'"', b'\'', b'`', &bytes[at..]) {
+        let quote = bytes[at + p];
+        let mut rest = &code[at + p + 1..];
+        let mut lit = String::new();
+        loop {
+            let Some(k) = memchr::memchr2(quote, b'\\', rest.as_bytes()) else {
+                lit.push_str(rest);
+                rest = "";
+                break;
+            };
+            lit.push_str(&rest[..k]);
+            if rest.as_bytes()[k] == quote {
+                rest = &rest[k + 1..];
+                break;
+            }
+            let mut chars = rest[k + 1..].chars();
+            match chars.next() {
+                Some('n') => lit.push('\n'),
+                Some('t') => lit.push('\t'),
+                Some('x') => {
+                    let hex: String = chars.by_ref().take(2).collect();
+                    if let Some(ch) = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                        lit.push(ch);
+                    }
+                }
+                Some('u') => {
+                    let hex: String = if chars.clone().next() == Some('{') {
+                        chars.next();
+                        chars.by_ref().take_while(|c| *c != '}').collect()
+                    } else {
+                        chars.by_ref().take(4).collect()
+                    };
+                    if let Some(ch) = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                        lit.push(ch);
+                    }
+                }
+                Some(other) => lit.push(other),
+                None => {
+                    rest = "";
+                    break;
+                }
+            }
+            rest = chars.as_str();
+        }
+        out.push_str(&percent_unescape(&lit));
+        at = bytes.len() - rest.len();
     }
     out
 }

@@ -789,6 +789,13 @@ fn strip_markup_matches_the_regex() {
         "_",
         "ſ",
         "<ſcript>",
+        "<ſtyle",
+        "</ſcript>",
+        "</ſtyle >",
+        "<scrİpt>",
+        "<scrıpt>",
+        "</scrİpt>",
+        "<\u{212a}",
         "/",
         "&lt;",
         "\u{a0}",
@@ -878,5 +885,197 @@ fn for_each_token_cuts_like_split_whitespace() {
             reference.len() < stop_after
         });
         assert_eq!(ours, reference, "{value:?}");
+    }
+}
+
+/// `js_strings(code, false)` as it was before `js_literals`: one character at a time.
+fn js_strings_reference(code: &str) -> String {
+    let mut out = String::new();
+    let mut chars = code.chars().peekable();
+    let mut scanned = 0usize;
+    while let Some(c) = chars.next() {
+        scanned += 1;
+        if scanned > JS_SCRIPT_SCAN_CHARS {
+            break;
+        }
+        if let '"' | '\'' | '`' = c {
+            let quote = c;
+            let mut lit = String::new();
+            while let Some(c) = chars.next() {
+                scanned += 1;
+                if c == quote {
+                    break;
+                }
+                if c != '\\' {
+                    lit.push(c);
+                    continue;
+                }
+                match chars.next() {
+                    Some('n') => lit.push('\n'),
+                    Some('t') => lit.push('\t'),
+                    Some('x') => {
+                        let hex: String = chars.by_ref().take(2).collect();
+                        if let Some(ch) =
+                            u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32)
+                        {
+                            lit.push(ch);
+                        }
+                    }
+                    Some('u') => {
+                        let hex: String = if chars.peek() == Some(&'{') {
+                            chars.next();
+                            chars.by_ref().take_while(|c| *c != '}').collect()
+                        } else {
+                            chars.by_ref().take(4).collect()
+                        };
+                        if let Some(ch) =
+                            u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32)
+                        {
+                            lit.push(ch);
+                        }
+                    }
+                    Some(other) => lit.push(other),
+                    None => break,
+                }
+            }
+            out.push_str(&percent_unescape(&lit));
+        }
+    }
+    out
+}
+
+#[test]
+fn js_literals_match_the_per_character_scan() {
+    let pieces = [
+        "\"",
+        "'",
+        "`",
+        "\\",
+        "\\\\",
+        "\\'",
+        "\\\"",
+        "\\n",
+        "\\t",
+        "\\x",
+        "\\x4",
+        "\\x41",
+        "\\xZ",
+        "\\u",
+        "\\u5f69",
+        "\\u5F",
+        "\\u{",
+        "\\u{5f69}",
+        "\\u{}",
+        "\\u{110000}",
+        "}",
+        "{",
+        "%u5F69",
+        "%u5f",
+        "%41",
+        "%",
+        "%%",
+        "%zz",
+        "(",
+        ")",
+        ";",
+        "\n",
+        "a",
+        "document",
+        ".write(",
+        "中",
+        "彩",
+        "é",
+        "😀",
+        " ",
+        "<a href='x'>",
+        "</a>",
+    ];
+    let mut rng = fastrand::Rng::with_seed(11);
+    for _ in 0..100_000 {
+        let code: String = (0..rng.usize(0..20))
+            .map(|_| pieces[rng.usize(0..pieces.len())])
+            .collect();
+        assert_eq!(
+            js_strings(&code, false),
+            js_strings_reference(&code),
+            "{code:?}"
+        );
+    }
+    // Past the limit the character scan is kept (and stops where it did).
+    let long = "'ab' ".repeat(JS_SCRIPT_SCAN_CHARS / 4);
+    assert_eq!(js_strings(&long, false), js_strings_reference(&long));
+}
+
+/// `normalize` as it was before the run copying: a character at a time.
+fn normalize_reference(text: &str) -> String {
+    text.chars()
+        .filter(|c| !is_blank(*c))
+        .map(|c| match c {
+            '\u{ff01}'..='\u{ff5e}' => char::from_u32(c as u32 - 0xfee0).unwrap_or(c),
+            _ => c,
+        })
+        .collect()
+}
+
+#[test]
+fn normalize_matches_the_per_character_definition() {
+    let palette: Vec<char> = "aZ09.,;!?-:/ \t\n\r\x0b\x0c\u{85}　\u{a0}\u{200b}\u{200c}\u{200d}\u{2028}\u{2029}\u{feff}\u{fefe}\u{ff00}\u{ff01}\u{ff5e}\u{ff5f}，。、；！？ＡＺａ０９～…·\u{3001}\u{3000}\u{2002}\u{1680}é😀彩票"
+        .chars()
+        .collect();
+    let mut rng = fastrand::Rng::with_seed(12);
+    for _ in 0..50_000 {
+        let text: String = (0..rng.usize(0..30))
+            .map(|_| palette[rng.usize(0..palette.len())])
+            .collect();
+        assert_eq!(normalize(&text), normalize_reference(&text), "{text:?}");
+    }
+    // Every character of the planes in use, one at a time.
+    for code in (0..0x3_0000u32).chain([0xe_0001, 0x10_fffd]) {
+        if let Some(c) = char::from_u32(code) {
+            let text = format!("a{c}b");
+            assert_eq!(normalize(&text), normalize_reference(&text), "{code:x}");
+        }
+    }
+}
+
+#[test]
+fn skip_ascii_blanks_stops_at_the_first_other_byte() {
+    let mut rng = fastrand::Rng::with_seed(13);
+    let blanks = [b'\t', b'\n', b'\x0b', b'\x0c', b'\r', b' '];
+    for round in 0..200_000 {
+        let len = rng.usize(0..40);
+        let bytes: Vec<u8> = (0..len)
+            .map(|_| {
+                if round % 2 == 0 || rng.u8(..) < 240 {
+                    if rng.u8(..) < 250 {
+                        blanks[rng.usize(0..blanks.len())]
+                    } else {
+                        rng.u8(..)
+                    }
+                } else {
+                    rng.u8(..)
+                }
+            })
+            .collect();
+        let from = rng.usize(0..=len);
+        let expected = (from..len)
+            .find(|&i| !matches!(bytes[i], b'\t'..=b'\r' | b' '))
+            .unwrap_or(len);
+        assert_eq!(
+            skip_ascii_blanks(&bytes, from),
+            expected,
+            "{bytes:?} from {from}"
+        );
+    }
+    // Each byte value once inside a run of blanks.
+    for b in 0..=255u8 {
+        let mut bytes = vec![b' '; 20];
+        bytes[11] = b;
+        let expected = if matches!(b, b'\t'..=b'\r' | b' ') {
+            20
+        } else {
+            11
+        };
+        assert_eq!(skip_ascii_blanks(&bytes, 0), expected, "{b}");
     }
 }
