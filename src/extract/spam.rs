@@ -1721,19 +1721,24 @@ impl<'d, 'r> Scan<'d, 'r> {
                 };
                 let stop = bytes.len().min(i.saturating_add(limit - counted));
                 let mut j = i;
-                while j < stop && (0x21..=0x7e).contains(&bytes[j]) {
-                    let c = bytes[j];
-                    if matches!(c, b'.' | b'!' | b'?' | b';' | b',') {
-                        commas += 1;
-                    }
-                    if sampling {
+                let punctuation = |c: u8| u32::from(matches!(c, b'.' | b'!' | b'?' | b';' | b','));
+                if sampling {
+                    while j < stop && (0x21..=0x7e).contains(&bytes[j]) {
+                        let c = bytes[j];
+                        commas += punctuation(c);
                         match scripts.get(u32::from(c)) {
                             SIMPLIFIED => count.simplified += 1,
                             TRADITIONAL => count.traditional += 1,
                             _ => {}
                         }
+                        j += 1;
                     }
-                    j += 1;
+                } else {
+                    // The usual case (no ASCII character has a script): a tight loop.
+                    while j < stop && (0x21..=0x7e).contains(&bytes[j]) {
+                        commas += punctuation(bytes[j]);
+                        j += 1;
+                    }
                 }
                 chars += (j - i) as u32;
                 counted += j - i;
