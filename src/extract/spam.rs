@@ -2905,6 +2905,15 @@ fn js_literals(code: &str) -> String {
     while let Some(p) = memchr::memchr3(b'"', b'\'', b'`', &bytes[at..]) {
         let quote = bytes[at + p];
         let mut rest = &code[at + p + 1..];
+        // Most literals have no escape and no `%`: copied straight into `out`.
+        if let Some(k) = memchr::memchr2(quote, b'\\', rest.as_bytes()) {
+            let plain = &rest[..k];
+            if rest.as_bytes()[k] == quote && memchr::memchr(b'%', plain.as_bytes()).is_none() {
+                out.push_str(plain);
+                at = bytes.len() - rest.len() + k + 1;
+                continue;
+            }
+        }
         let mut lit = String::new();
         loop {
             let Some(k) = memchr::memchr2(quote, b'\\', rest.as_bytes()) else {
