@@ -499,6 +499,15 @@ impl NameSet {
         self.names.is_empty()
     }
 
+    /// False when [`NameSet::contains_folded`] is false for a non-empty `token` (the
+    /// filter alone).
+    fn may_contain_folded(&self, token: &str) -> bool {
+        token.as_bytes().first().map_or(true, |&first| {
+            let b = Self::bucket(first.to_ascii_lowercase(), token.len());
+            self.filter[b / 64] & (1 << (b % 64)) != 0
+        })
+    }
+
     /// Whether `token`, ASCII-lower-cased, is in the set.
     fn contains_folded(&self, token: &str) -> bool {
         let Some(&first) = token.as_bytes().first() else {
@@ -925,12 +934,24 @@ struct Flat<'d> {
     body_text_end: Option<usize>,
     /// Words in `text` (when the rules allow picking matches from a list).
     occurrences: Option<Occurrences>,
+    /// Bit per position of `nodes`: the element has a class token that may be one of the
+    /// configured hiding classes (it passes [`NameSet`]'s filter). Without one, and
+    /// without hiding rules in the page's `<style>`, an element's class attribute need
+    /// not be read again (most elements, most pages).
+    config_class_bits: Vec<u64>,
 }
 
 /// A byte range of [`Flat::text`].
 type Span = (usize, usize);
 
 impl<'d> Flat<'d> {
+    /// Whether the element at `i` may hold a configured hiding class.
+    fn may_hold_config_class(&self, i: usize) -> bool {
+        self.config_class_bits
+            .get(i / 64)
+            .is_some_and(|word| word & (1 << (i % 64)) != 0)
+    }
+
     /// Where the normalised visible text of the subtree at `i` is.
     fn span_of(&self, i: usize) -> Span {
         let m = &self.nodes[i];
@@ -1546,6 +1567,7 @@ impl<'d, 'r> Scan<'d, 'r> {
         let mut open: Vec<(u32, bool, bool)> = Vec::new();
         let mut in_link = 0usize;
         let mut invisible = 0usize;
+        let config_classes = &self.rules.hidden_classes;
         for edge in body.traverse() {
             match edge {
                 Edge::Open(node) => {
@@ -1572,6 +1594,14 @@ impl<'d, 'r> Scan<'d, 'r> {
                                 match &*attribute.local {
                                     "class" => for_each_token(value, |token| {
                                         PageNames::add(&mut count.names.classes, token);
+                                        if config_classes.may_contain_folded(token) {
+                                            let bits = &mut flat.config_class_bits;
+                                            let word = index as usize / 64;
+                                            if bits.len() <= word {
+                                                bits.resize(word + 1, 0);
+                                            }
+                                            bits[word] |= 1 << (index % 64);
+                                        }
                                         true
                                     }),
                                     "id" => PageNames::add(&mut count.names.ids, value),
@@ -2155,7 +2185,9 @@ impl<'d, 'r> Scan<'d, 'r> {
                         i = subtree_end;
                         continue;
                     }
-                    let here = inherited.or_else(|| self.hidden_reason_of(m.node, el));
+                    let here = inherited.or_else(|| {
+                        self.hidden_reason_of(m.node, el, flat.may_hold_config_class(i))
+                    });
                     hidden[i] = here;
                     if i != 0 && self.judge_element(&flat, i, el.name(), here) {
                         i = subtree_end;
@@ -2180,10 +2212,13 @@ impl<'d, 'r> Scan<'d, 'r> {
     /// Why an element is not shown: `clean::hidden_reason` (hidden attribute, hidden
     /// input, inline style, hiding class) and then the page's own `<style>` rules, read
     /// from one pass over the attributes without allocating.
+    /// `may_hold_config_class` is false when no class token of the element passes the
+    /// filter of the configured hiding classes ([`Flat::may_hold_config_class`]).
     fn hidden_reason_of(
         &self,
         node: NodeRef<Node>,
         el: &scraper::node::Element,
+        may_hold_config_class: bool,
     ) -> Option<&'static str> {
         if !self.hidden_by_write.is_empty() && self.hidden_by_write.contains(&node.id()) {
             return Some("hidden by a document.write wrapper");
@@ -2191,7 +2226,7 @@ impl<'d, 'r> Scan<'d, 'r> {
         if el.attrs.is_empty() {
             return None;
         }
-        let check_config = !self.rules.hidden_classes.is_empty();
+        let check_config = may_hold_config_class && !self.rules.hidden_classes.is_empty();
         let check_css = !self.css_hidden_classes.is_empty();
         let mut hidden_attribute = false;
         let mut input_type = None;

@@ -656,7 +656,11 @@ fn style_rules_for_names_the_body_lacks_change_nothing() {
     assert_eq!(ids, ["away"]);
     for (i, m) in scan.flat.nodes.iter().enumerate() {
         if let Some(el) = m.node.value().as_element().filter(|e| e.name() == "p") {
-            let hidden = scan.hidden_reason_of(m.node, el).is_some();
+            let hidden = scan
+                .hidden_reason_of(m.node, el, scan.flat.may_hold_config_class(i))
+                .is_some();
+            // Without the filter's answer (every class read) the reason is the same.
+            assert_eq!(scan.hidden_reason_of(m.node, el, true).is_some(), hidden);
             let text = scan.flat.slice(scan.flat.span_of(i));
             let expected = matches!(text, "一" | "二" | "三");
             assert_eq!(hidden, expected, "{text:?}");
@@ -1077,5 +1081,49 @@ fn skip_ascii_blanks_stops_at_the_first_other_byte() {
             11
         };
         assert_eq!(skip_ascii_blanks(&bytes, 0), expected, "{b}");
+    }
+}
+
+#[test]
+fn config_class_filter_changes_no_hiding_reason() {
+    let rules = spam_rules();
+    let tokens = [
+        "hide", "HIDDEN", "d-none", "Sr-Only", "dn", "yc", "hidex", "hid", "nav", "d-nonf", "main",
+        "中文", "yd", "ya",
+    ];
+    let blanks = [" ", "  ", "\t", "\n"];
+    let mut rng = fastrand::Rng::with_seed(14);
+    for round in 0..300 {
+        let mut body = String::new();
+        for _ in 0..rng.usize(1..12) {
+            let class: Vec<String> = (0..rng.usize(0..4))
+                .map(|_| {
+                    let blank = blanks[rng.usize(0..blanks.len())];
+                    format!("{blank}{}", tokens[rng.usize(0..tokens.len())])
+                })
+                .collect();
+            body.push_str(&format!(
+                "<div class='{}'><span>文字{round}</span></div>",
+                class.concat()
+            ));
+        }
+        // Half of the pages carry a hiding rule of their own.
+        let style = if round % 2 == 0 {
+            "<style>.nav{display:none}</style>"
+        } else {
+            ""
+        };
+        let source = format!("<html><head>{style}</head><body>{body}</body></html>");
+        let doc = Html::parse_document(&source);
+        let scan = Scan::new(&doc, None, &rules);
+        for (i, m) in scan.flat.nodes.iter().enumerate() {
+            if let Some(el) = m.node.value().as_element() {
+                assert_eq!(
+                    scan.hidden_reason_of(m.node, el, scan.flat.may_hold_config_class(i)),
+                    scan.hidden_reason_of(m.node, el, true),
+                    "{source}"
+                );
+            }
+        }
     }
 }
