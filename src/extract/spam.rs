@@ -400,6 +400,17 @@ impl SpamRules {
         }
     }
 
+    /// `markup.replace_all(text, " ")`: tags, comments, scripts and style blocks each
+    /// replaced by a space. [`strip_markup_fast`] does it without the regex engine (the
+    /// literals of a script are full of markup, and the regex's work per tag showed in the
+    /// profile); the regex stays for the few texts it leaves to it.
+    fn strip_markup<'t>(&self, text: &'t str) -> Cow<'t, str> {
+        match strip_markup_fast(text) {
+            Some(stripped) => stripped,
+            None => self.markup.replace_all(text, " "),
+        }
+    }
+
     /// How many strong terms occur in already [`normalize`]d text (the count of [`hits`]).
     ///
     /// [`hits`]: SpamRules::hits
@@ -488,6 +499,15 @@ impl NameSet {
         self.names.is_empty()
     }
 
+    /// False when [`NameSet::contains_folded`] is false for a non-empty `token` (the
+    /// filter alone).
+    fn may_contain_folded(&self, token: &str) -> bool {
+        token.as_bytes().first().map_or(true, |&first| {
+            let b = Self::bucket(first.to_ascii_lowercase(), token.len());
+            self.filter[b / 64] & (1 << (b % 64)) != 0
+        })
+    }
+
     /// Whether `token`, ASCII-lower-cased, is in the set.
     fn contains_folded(&self, token: &str) -> bool {
         let Some(&first) = token.as_bytes().first() else {
@@ -563,14 +583,27 @@ impl Hits {
 }
 
 /// Text as the matcher sees it: no white space, full-width ASCII folded to ASCII.
+/// Copied in runs of characters kept as they are (a character at a time showed in the
+/// profile: titles, meta texts and headings of every page go through here).
 fn normalize(text: &str) -> String {
-    text.chars()
-        .filter(|c| !is_blank(*c))
-        .map(|c| match c {
-            '\u{ff01}'..='\u{ff5e}' => char::from_u32(c as u32 - 0xfee0).unwrap_or(c),
-            _ => c,
-        })
-        .collect()
+    let mut out = String::with_capacity(text.len());
+    // Start of the run of characters not yet copied.
+    let mut run = 0;
+    for (i, c) in text.char_indices() {
+        let folded = match c as u32 {
+            // Never blank (white space ends at U+3000, zero-width characters at U+FEFF),
+            // never full-width ASCII.
+            0x21..=0x7e | 0x3001..=0xfefe => continue,
+            0xff01..=0xff5e => char::from_u32(c as u32 - 0xfee0),
+            _ if is_blank(c) => None,
+            _ => continue,
+        };
+        out.push_str(&text[run..i]);
+        out.extend(folded);
+        run = i + c.len_utf8();
+    }
+    out.push_str(&text[run..]);
+    out
 }
 
 /// The page-level evidence [`is_spam_page`] weighs (title, meta and headings are read
@@ -720,16 +753,14 @@ impl<'d> Survey<'d> {
                     signals.title = Some(text);
                 }
                 "meta" => {
-                    let name = el
-                        .attr("name")
-                        .or_else(|| el.attr("property"))
+                    // Read without interning the names (`Element::attr`) or lower-casing
+                    // the value: a page has dozens of `<meta>`.
+                    let name = attr(el, "name")
+                        .or_else(|| attr(el, "property"))
                         .unwrap_or_default();
-                    let name = name.to_ascii_lowercase();
-                    if matches!(
-                        name.as_str(),
-                        "keywords" | "description" | "og:title" | "og:description"
-                    ) {
-                        let h = rules.hits(&normalize(el.attr("content").unwrap_or_default()));
+                    let wanted = ["keywords", "description", "og:title", "og:description"];
+                    if wanted.iter().any(|w| name.eq_ignore_ascii_case(w)) {
+                        let h = rules.hits(&normalize(attr(el, "content").unwrap_or_default()));
                         if h.strong > 0 && !h.context {
                             for t in h.strong_terms {
                                 if !signals.meta_terms.contains(&t) {
@@ -903,12 +934,24 @@ struct Flat<'d> {
     body_text_end: Option<usize>,
     /// Words in `text` (when the rules allow picking matches from a list).
     occurrences: Option<Occurrences>,
+    /// Bit per position of `nodes`: the element has a class token that may be one of the
+    /// configured hiding classes (it passes [`NameSet`]'s filter). Without one, and
+    /// without hiding rules in the page's `<style>`, an element's class attribute need
+    /// not be read again (most elements, most pages).
+    config_class_bits: Vec<u64>,
 }
 
 /// A byte range of [`Flat::text`].
 type Span = (usize, usize);
 
 impl<'d> Flat<'d> {
+    /// Whether the element at `i` may hold a configured hiding class.
+    fn may_hold_config_class(&self, i: usize) -> bool {
+        self.config_class_bits
+            .get(i / 64)
+            .is_some_and(|word| word & (1 << (i % 64)) != 0)
+    }
+
     /// Where the normalised visible text of the subtree at `i` is.
     fn span_of(&self, i: usize) -> Span {
         let m = &self.nodes[i];
@@ -1197,45 +1240,87 @@ fn simple_selector_name(selector: &str) -> Option<(bool, &str)> {
     (len > 0).then(|| (bytes[pos] == b'.', &selector[pos + 1..pos + 1 + len]))
 }
 
+/// What a byte of an ASCII selector list is to [`ascii_selector_names`].
+const SEL_NAME: u8 = 0;
+const SEL_COMMA: u8 = 1;
+const SEL_SPACE: u8 = 2;
+/// A combinator, pseudo-class or attribute test: the selector is given up.
+const SEL_REJECT: u8 = 3;
+/// `.` or `#`.
+const SEL_MARK: u8 = 4;
+
+const SELECTOR_BYTES: [u8; 256] = {
+    let mut table = [SEL_NAME; 256];
+    table[b',' as usize] = SEL_COMMA;
+    let mut b = b'\t';
+    while b <= b'\r' {
+        table[b as usize] = SEL_SPACE;
+        b += 1;
+    }
+    table[b' ' as usize] = SEL_SPACE;
+    table[b'>' as usize] = SEL_REJECT;
+    table[b'+' as usize] = SEL_REJECT;
+    table[b'~' as usize] = SEL_REJECT;
+    table[b':' as usize] = SEL_REJECT;
+    table[b'[' as usize] = SEL_REJECT;
+    table[b'.' as usize] = SEL_MARK;
+    table[b'#' as usize] = SEL_MARK;
+    table
+};
+
 /// What [`simple_selector_name`] finds in each selector of an ASCII selector list (cut
 /// at its commas), pushed onto `names` in one pass over the bytes: a selector is given
 /// up at its first combinator, pseudo-class or attribute test (most are), and the scan
-/// jumps to the next comma.
+/// jumps to the next comma. Runs of name bytes are stepped over in a tight loop with a
+/// byte-class table (style sheets hold thousands of selector lists per page).
 fn ascii_selector_names<'a>(list: &'a str, names: &mut Vec<(bool, &'a str)>) {
     let bytes = list.as_bytes();
+    let class = |i: usize| SELECTOR_BYTES[bytes[i] as usize];
     let mut start = 0;
     while start <= bytes.len() {
-        // First `.`/`#`, the next one (the name's end), end of the text seen so far.
-        let (mut mark, mut name_end, mut text_end) = (None, None, None);
-        let mut space_after_text = false;
-        let mut rejected = false;
         let mut i = start;
-        while i < bytes.len() {
-            match bytes[i] {
-                b',' => break,
-                b'\t'..=b'\r' | b' ' => space_after_text = text_end.is_some(),
-                b'>' | b'+' | b'~' | b':' | b'[' => rejected = true,
-                b => {
-                    // White space inside the selector: a descendant combinator.
-                    rejected = space_after_text;
-                    if b == b'.' || b == b'#' {
-                        if mark.is_none() {
-                            mark = Some(i);
-                        } else if name_end.is_none() {
-                            name_end = Some(i);
-                        }
-                    }
-                    text_end = Some(i + 1);
-                }
-            }
-            if rejected {
-                break;
-            }
+        while i < bytes.len() && class(i) == SEL_SPACE {
             i += 1;
         }
+        // First `.`/`#`, the next one (the name's end), end of the selector's text.
+        let (mut mark, mut name_end) = (None, None);
+        let mut rejected = false;
+        let text_end = loop {
+            while i < bytes.len() && class(i) == SEL_NAME {
+                i += 1;
+            }
+            if i == bytes.len() {
+                break i;
+            }
+            match class(i) {
+                SEL_MARK => {
+                    if mark.is_none() {
+                        mark = Some(i);
+                    } else if name_end.is_none() {
+                        name_end = Some(i);
+                    }
+                    i += 1;
+                }
+                SEL_COMMA => break i,
+                SEL_SPACE => {
+                    let text_end = i;
+                    while i < bytes.len() && class(i) == SEL_SPACE {
+                        i += 1;
+                    }
+                    // White space inside the selector: a descendant combinator (or
+                    // one around `>`, `+`, `~`).
+                    rejected = i < bytes.len() && class(i) != SEL_COMMA;
+                    break text_end;
+                }
+                _ => {
+                    rejected = true;
+                    break i;
+                }
+            }
+        };
         if rejected {
             i = memchr::memchr(b',', &bytes[i..]).map_or(bytes.len(), |p| i + p);
-        } else if let (Some(pos), Some(text_end)) = (mark, text_end) {
+        } else if let Some(pos) = mark {
             let end = name_end.unwrap_or(text_end);
             if end > pos + 1 {
                 names.push((bytes[pos] == b'.', &list[pos + 1..end]));
@@ -1296,10 +1381,37 @@ fn attr<'a>(el: &'a scraper::node::Element, name: &str) -> Option<&'a str> {
         .map(|(_, value)| &**value)
 }
 
+/// Every byte is printable ASCII (`!` to DEL: no white space, no control character, no
+/// part of a longer character), checked eight bytes at a time.
+fn printable_ascii(bytes: &[u8]) -> bool {
+    const LOW: u64 = 0x2121_2121_2121_2121;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // A lane below 0x21 borrows into its high bit (exact as a yes/no for the word when
+    // no lane has its high bit set, which `| word` covers).
+    let bad = |word: u64| (word.wrapping_sub(LOW) | word) & HIGH != 0;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        if bad(u64::from_le_bytes(word)) {
+            return false;
+        }
+    }
+    let rest = chunks.remainder();
+    let mut word = [b'a'; 8];
+    word[..rest.len()].copy_from_slice(rest);
+    !bad(u64::from_le_bytes(word))
+}
+
 /// Calls `f` with each white-space separated token of a class attribute (as
 /// `split_whitespace` cuts them; ASCII values, nearly all, are cut on bytes) while it
 /// returns true.
 fn for_each_token(value: &str, mut f: impl FnMut(&str) -> bool) {
+    // Most values are one name: printable ASCII through and through.
+    if !value.is_empty() && printable_ascii(value.as_bytes()) {
+        f(value);
+        return;
+    }
     if !value.is_ascii() {
         for token in value.split_whitespace() {
             if !f(token) {
@@ -1323,6 +1435,35 @@ fn for_each_token(value: &str, mut f: impl FnMut(&str) -> bool) {
             return;
         }
     }
+}
+
+/// The first position at or after `from` that is not ASCII white space (`\t` to `\r`,
+/// space), eight bytes a step while whole words are white space: the indentation
+/// between tags is most of the white space of a page.
+fn skip_ascii_blanks(bytes: &[u8], mut from: usize) -> usize {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let lanes = |byte: u8| u64::from_le_bytes([byte; 8]);
+    while let Some(chunk) = bytes.get(from..from + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let word = u64::from_le_bytes(word);
+        // Every lane below 0x21 (no carry between lanes: each stays below 0x100) ...
+        if (word.wrapping_add(lanes(0x80 - 0x21)) | word) & HIGH != 0 {
+            break;
+        }
+        // ... and in 0x09..=0x0d or 0x20.
+        let at_least_9 = word.wrapping_add(lanes(0x80 - 0x09));
+        let at_least_14 = word.wrapping_add(lanes(0x80 - 0x0e));
+        let space = word.wrapping_add(lanes(0x80 - 0x20));
+        if ((at_least_9 & !at_least_14) | space) & HIGH != HIGH {
+            break;
+        }
+        from += 8;
+    }
+    while from < bytes.len() && matches!(bytes[from], b'\t'..=b'\r' | b' ') {
+        from += 1;
+    }
+    from
 }
 
 /// The text children of `node` joined (borrowed when there is one, as usual).
@@ -1426,6 +1567,7 @@ impl<'d, 'r> Scan<'d, 'r> {
         let mut open: Vec<(u32, bool, bool)> = Vec::new();
         let mut in_link = 0usize;
         let mut invisible = 0usize;
+        let config_classes = &self.rules.hidden_classes;
         for edge in body.traverse() {
             match edge {
                 Edge::Open(node) => {
@@ -1452,6 +1594,14 @@ impl<'d, 'r> Scan<'d, 'r> {
                                 match &*attribute.local {
                                     "class" => for_each_token(value, |token| {
                                         PageNames::add(&mut count.names.classes, token);
+                                        if config_classes.may_contain_folded(token) {
+                                            let bits = &mut flat.config_class_bits;
+                                            let word = index as usize / 64;
+                                            if bits.len() <= word {
+                                                bits.resize(word + 1, 0);
+                                            }
+                                            bits[word] |= 1 << (index % 64);
+                                        }
                                         true
                                     }),
                                     "id" => PageNames::add(&mut count.names.ids, value),
@@ -1601,19 +1751,24 @@ impl<'d, 'r> Scan<'d, 'r> {
                 };
                 let stop = bytes.len().min(i.saturating_add(limit - counted));
                 let mut j = i;
-                while j < stop && (0x21..=0x7e).contains(&bytes[j]) {
-                    let c = bytes[j];
-                    if matches!(c, b'.' | b'!' | b'?' | b';' | b',') {
-                        commas += 1;
-                    }
-                    if sampling {
+                let punctuation = |c: u8| u32::from(matches!(c, b'.' | b'!' | b'?' | b';' | b','));
+                if sampling {
+                    while j < stop && (0x21..=0x7e).contains(&bytes[j]) {
+                        let c = bytes[j];
+                        commas += punctuation(c);
                         match scripts.get(u32::from(c)) {
                             SIMPLIFIED => count.simplified += 1,
                             TRADITIONAL => count.traditional += 1,
                             _ => {}
                         }
+                        j += 1;
                     }
-                    j += 1;
+                } else {
+                    // The usual case (no ASCII character has a script): a tight loop.
+                    while j < stop && (0x21..=0x7e).contains(&bytes[j]) {
+                        commas += punctuation(bytes[j]);
+                        j += 1;
+                    }
                 }
                 chars += (j - i) as u32;
                 counted += j - i;
@@ -1623,10 +1778,7 @@ impl<'d, 'r> Scan<'d, 'r> {
                 if run < i {
                     out.push_str(&text[run..i]);
                 }
-                i += 1;
-                while i < bytes.len() && matches!(bytes[i], b'\t'..=b'\r' | b' ') {
-                    i += 1;
-                }
+                i = skip_ascii_blanks(bytes, i + 1);
                 run = i;
                 continue;
             } else {
@@ -1782,7 +1934,7 @@ impl<'d, 'r> Scan<'d, 'r> {
         let Some(tail) = text_after_html_end(source) else {
             return;
         };
-        let visible = self.rules.markup.replace_all(tail, " ");
+        let visible = self.rules.strip_markup(tail);
         let visible = decode_entities(&visible);
         let wanted = normalize(&visible);
         if !wanted.chars().any(|c| c.is_alphanumeric()) {
@@ -1941,18 +2093,13 @@ impl<'d, 'r> Scan<'d, 'r> {
                     self.mark_hidden_between(start, script.id());
                 }
             }
-            let mut visible = decode_entities(&self.rules.markup.replace_all(&written, " "));
+            let mut visible = decode_entities(&self.rules.strip_markup(&written));
             let mut hits = self.rules.hits(&normalize(&visible));
             let mut detail = vec!["written by document.write".to_string()];
             if hits.strong == 0 {
                 // `var s = '<a …>北京赛车</a>'; document.write(s)`: the text sits in other
                 // literals of the same script. Only strong terms count there.
-                let literals = decode_entities(
-                    &self
-                        .rules
-                        .markup
-                        .replace_all(&js_strings(&code, false), " "),
-                );
+                let literals = decode_entities(&self.rules.strip_markup(&js_strings(&code, false)));
                 let literal_hits = self.rules.hits(&normalize(&literals));
                 if literal_hits.strong > 0 {
                     hits = literal_hits;
@@ -2038,7 +2185,9 @@ impl<'d, 'r> Scan<'d, 'r> {
                         i = subtree_end;
                         continue;
                     }
-                    let here = inherited.or_else(|| self.hidden_reason_of(m.node, el));
+                    let here = inherited.or_else(|| {
+                        self.hidden_reason_of(m.node, el, flat.may_hold_config_class(i))
+                    });
                     hidden[i] = here;
                     if i != 0 && self.judge_element(&flat, i, el.name(), here) {
                         i = subtree_end;
@@ -2063,10 +2212,13 @@ impl<'d, 'r> Scan<'d, 'r> {
     /// Why an element is not shown: `clean::hidden_reason` (hidden attribute, hidden
     /// input, inline style, hiding class) and then the page's own `<style>` rules, read
     /// from one pass over the attributes without allocating.
+    /// `may_hold_config_class` is false when no class token of the element passes the
+    /// filter of the configured hiding classes ([`Flat::may_hold_config_class`]).
     fn hidden_reason_of(
         &self,
         node: NodeRef<Node>,
         el: &scraper::node::Element,
+        may_hold_config_class: bool,
     ) -> Option<&'static str> {
         if !self.hidden_by_write.is_empty() && self.hidden_by_write.contains(&node.id()) {
             return Some("hidden by a document.write wrapper");
@@ -2074,7 +2226,7 @@ impl<'d, 'r> Scan<'d, 'r> {
         if el.attrs.is_empty() {
             return None;
         }
-        let check_config = !self.rules.hidden_classes.is_empty();
+        let check_config = may_hold_config_class && !self.rules.hidden_classes.is_empty();
         let check_css = !self.css_hidden_classes.is_empty();
         let mut hidden_attribute = false;
         let mut input_type = None;
@@ -2274,7 +2426,7 @@ impl<'d, 'r> Scan<'d, 'r> {
         if markup.trim().is_empty() {
             return;
         }
-        let visible = decode_entities(&self.rules.markup.replace_all(&markup, " "));
+        let visible = decode_entities(&self.rules.strip_markup(&markup));
         let hits = self.rules.hits(&normalize(&visible));
         let foreign: Vec<String> = self
             .rules
@@ -2554,6 +2706,89 @@ fn text_after_html_end(source: &str) -> Option<&str> {
     (!tail.trim().is_empty()).then_some(tail)
 }
 
+/// The markup regex of [`SpamRules`]
+/// (`(?is)<script\b.*?(?:</script\s*>|$)|<style\b.*?(?:</style\s*>|$)|<!--.*?(?:-->|$)|<[^>]*>?`)
+/// applied with `replace_all(text, " ")`, written out: every match starts at a `<`; a
+/// `<script` / `<style` (ASCII case folded) followed by a non-word character runs to its
+/// first closing tag (`</script`, white space, `>`) or the end; `<!--` to the first `-->`
+/// or the end; any other `<` to the first `>` or the end. `None` where Unicode matters
+/// (`<ſ` or `</ſ` anywhere in the text, as the regex's case folding reads `ſ` as `s`; a
+/// non-ASCII character right after `<script` / `<style`, where `\b` needs Unicode word
+/// classes): the regex decides those.
+fn strip_markup_fast(text: &str) -> Option<Cow<'_, str>> {
+    let bytes = text.as_bytes();
+    let Some(first) = memchr::memchr(b'<', bytes) else {
+        return Some(Cow::Borrowed(text));
+    };
+    // `ſ` folds to `s`: `<ſcript`, `</ſtyle>` … are tags to the regex.
+    let long_s = "ſ".as_bytes();
+    let tag_long_s = memchr::memmem::find_iter(bytes, long_s)
+        .any(|at| bytes[..at].ends_with(b"<") || bytes[..at].ends_with(b"</"));
+    if tag_long_s {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    let mut at = Some(first);
+    while let Some(open) = at {
+        let end = markup_end(text, open)?;
+        out.push_str(&text[copied..open]);
+        out.push(' ');
+        copied = end;
+        at = memchr::memchr(b'<', &bytes[end..]).map(|p| end + p);
+    }
+    out.push_str(&text[copied..]);
+    Some(Cow::Owned(out))
+}
+
+/// Where the markup regex's match starting at the `<` at `open` ends (see
+/// [`strip_markup_fast`]); `None` when only the regex can tell.
+fn markup_end(text: &str, open: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let rest = &bytes[open + 1..];
+    for (name, close) in [(&b"script"[..], &b"</script"[..]), (b"style", b"</style")] {
+        if rest.len() >= name.len() && rest[..name.len()].eq_ignore_ascii_case(name) {
+            let after = open + 1 + name.len();
+            match bytes.get(after) {
+                Some(&b) if b >= 0x80 => return None,
+                // No word boundary: not this alternative (nor the next one).
+                Some(&b) if b.is_ascii_alphanumeric() || b == b'_' => break,
+                _ => return Some(closing_tag_end(text, after, close)),
+            }
+        }
+    }
+    if rest.starts_with(b"!--") {
+        let from = open + 4;
+        return Some(
+            memchr::memmem::find(&bytes[from..], b"-->").map_or(bytes.len(), |p| from + p + 3),
+        );
+    }
+    Some(memchr::memchr(b'>', rest).map_or(bytes.len(), |p| open + 1 + p + 1))
+}
+
+/// End of the first `close` (ASCII case folded), white space, `>` at or after `from`, or
+/// the end of the text.
+fn closing_tag_end(text: &str, from: usize, close: &[u8]) -> usize {
+    let bytes = text.as_bytes();
+    let mut search = from;
+    while let Some(p) = memchr::memmem::find(&bytes[search..], b"</") {
+        let start = search + p;
+        let name_end = start + close.len();
+        if bytes.len() >= name_end && bytes[start..name_end].eq_ignore_ascii_case(close) {
+            let tail = &text[name_end..];
+            let spaces = tail
+                .char_indices()
+                .find(|&(_, c)| !c.is_whitespace())
+                .map_or(tail.len(), |(i, _)| i);
+            if tail.as_bytes().get(spaces) == Some(&b'>') {
+                return name_end + spaces + 1;
+            }
+        }
+        search = start + 1;
+    }
+    bytes.len()
+}
+
 /// Decodes character references (`&#24425;`, `&#x5f69;`, `&amp;`, `&nbsp;` ...).
 fn decode_entities(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -2617,11 +2852,18 @@ fn js_string_arguments(code: &str) -> String {
 /// Decoded string literals of `code`: of one call's arguments (`one_call`, `code` starting
 /// right after its `(`), or of the whole script.
 fn js_strings(code: &str, one_call: bool) -> String {
+    if !one_call && code.len() <= JS_SCRIPT_SCAN_CHARS {
+        return js_literals(code);
+    }
     let mut out = String::new();
     let mut depth = 1usize;
     let mut chars = code.chars().peekable();
     let mut scanned = 0usize;
-    let limit = if one_call { 20_000 } else { 200_000 };
+    let limit = if one_call {
+        20_000
+    } else {
+        JS_SCRIPT_SCAN_CHARS
+    };
     while let Some(c) = chars.next() {
         scanned += 1;
         if scanned > limit {
@@ -2680,6 +2922,76 @@ fn js_strings(code: &str, one_call: bool) -> String {
             }
             _ => {}
         }
+    }
+    out
+}
+
+/// How many characters of a whole script [`js_strings`] reads.
+const JS_SCRIPT_SCAN_CHARS: usize = 200_000;
+
+/// [`js_strings`] of a whole script that is shorter than its limit (so the limit cannot
+/// apply): the code between literals is jumped with `memchr3` to the next quote, and a
+/// literal is copied in runs up to its closing quote or next backslash (a script of a
+/// page that calls `document.write` was read a character at a time).
+fn js_literals(code: &str) -> String {
+    let bytes = code.as_bytes();
+    let mut out = String::new();
+    let mut at = 0;
+    while let Some(p) = memchr::memchr3(b'"', b'\'', b'`', &bytes[at..]) {
+        let quote = bytes[at + p];
+        let mut rest = &code[at + p + 1..];
+        // Most literals have no escape and no `%`: copied straight into `out`.
+        if let Some(k) = memchr::memchr2(quote, b'\\', rest.as_bytes()) {
+            let plain = &rest[..k];
+            if rest.as_bytes()[k] == quote && memchr::memchr(b'%', plain.as_bytes()).is_none() {
+                out.push_str(plain);
+                at = bytes.len() - rest.len() + k + 1;
+                continue;
+            }
+        }
+        let mut lit = String::new();
+        loop {
+            let Some(k) = memchr::memchr2(quote, b'\\', rest.as_bytes()) else {
+                lit.push_str(rest);
+                rest = "";
+                break;
+            };
+            lit.push_str(&rest[..k]);
+            if rest.as_bytes()[k] == quote {
+                rest = &rest[k + 1..];
+                break;
+            }
+            let mut chars = rest[k + 1..].chars();
+            match chars.next() {
+                Some('n') => lit.push('\n'),
+                Some('t') => lit.push('\t'),
+                Some('x') => {
+                    let hex: String = chars.by_ref().take(2).collect();
+                    if let Some(ch) = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                        lit.push(ch);
+                    }
+                }
+                Some('u') => {
+                    let hex: String = if chars.clone().next() == Some('{') {
+                        chars.next();
+                        chars.by_ref().take_while(|c| *c != '}').collect()
+                    } else {
+                        chars.by_ref().take(4).collect()
+                    };
+                    if let Some(ch) = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                        lit.push(ch);
+                    }
+                }
+                Some(other) => lit.push(other),
+                None => {
+                    rest = "";
+                    break;
+                }
+            }
+            rest = chars.as_str();
+        }
+        out.push_str(&percent_unescape(&lit));
+        at = bytes.len() - rest.len();
     }
     out
 }

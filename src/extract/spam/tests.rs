@@ -656,7 +656,11 @@ fn style_rules_for_names_the_body_lacks_change_nothing() {
     assert_eq!(ids, ["away"]);
     for (i, m) in scan.flat.nodes.iter().enumerate() {
         if let Some(el) = m.node.value().as_element().filter(|e| e.name() == "p") {
-            let hidden = scan.hidden_reason_of(m.node, el).is_some();
+            let hidden = scan
+                .hidden_reason_of(m.node, el, scan.flat.may_hold_config_class(i))
+                .is_some();
+            // Without the filter's answer (every class read) the reason is the same.
+            assert_eq!(scan.hidden_reason_of(m.node, el, true).is_some(), hidden);
             let text = scan.flat.slice(scan.flat.span_of(i));
             let expected = matches!(text, "一" | "二" | "三");
             assert_eq!(hidden, expected, "{text:?}");
@@ -681,5 +685,445 @@ fn ascii_selector_names_match_split_and_simple_selector_name() {
             .filter_map(simple_selector_name)
             .collect();
         assert_eq!(ours, reference, "{list:?}");
+    }
+}
+
+/// `ascii_selector_names` as it was before the byte-class table (one `match` per byte).
+fn ascii_selector_names_reference<'a>(list: &'a str, names: &mut Vec<(bool, &'a str)>) {
+    let bytes = list.as_bytes();
+    let mut start = 0;
+    while start <= bytes.len() {
+        let (mut mark, mut name_end, mut text_end) = (None, None, None);
+        let mut space_after_text = false;
+        let mut rejected = false;
+        let mut i = start;
+        while i < bytes.len() {
+            match bytes[i] {
+                b',' => break,
+                b'\t'..=b'\r' | b' ' => space_after_text = text_end.is_some(),
+                b'>' | b'+' | b'~' | b':' | b'[' => rejected = true,
+                b => {
+                    rejected = space_after_text;
+                    if b == b'.' || b == b'#' {
+                        if mark.is_none() {
+                            mark = Some(i);
+                        } else if name_end.is_none() {
+                            name_end = Some(i);
+                        }
+                    }
+                    text_end = Some(i + 1);
+                }
+            }
+            if rejected {
+                break;
+            }
+            i += 1;
+        }
+        if rejected {
+            i = memchr::memchr(b',', &bytes[i..]).map_or(bytes.len(), |p| i + p);
+        } else if let (Some(pos), Some(text_end)) = (mark, text_end) {
+            let end = name_end.unwrap_or(text_end);
+            if end > pos + 1 {
+                names.push((bytes[pos] == b'.', &list[pos + 1..end]));
+            }
+        }
+        start = i + 1;
+    }
+}
+
+#[test]
+fn ascii_selector_names_match_the_previous_byte_loop() {
+    let pieces = [
+        ".", "#", "a", "Hide", "div", "x-1", "_", " ", "  ", "\t", "\n", "\x0b", "\x0c", "\r", ",",
+        ", ", " ,", ">", " > ", "+", "~", ":", "::", "[", "]", "*", "\\", "(", ")", "=", "\"", "'",
+        "{", "\x00", "\x1f", "\x7f", ".nav", "#main", " li", "a:hover",
+    ];
+    let mut rng = fastrand::Rng::with_seed(7);
+    for _ in 0..100_000 {
+        let list: String = (0..rng.usize(0..16))
+            .map(|_| pieces[rng.usize(0..pieces.len())])
+            .collect();
+        let mut ours = Vec::new();
+        ascii_selector_names(&list, &mut ours);
+        let mut reference = Vec::new();
+        ascii_selector_names_reference(&list, &mut reference);
+        assert_eq!(ours, reference, "{list:?}");
+    }
+}
+
+#[test]
+fn strip_markup_matches_the_regex() {
+    let rules = spam_rules();
+    let pieces = [
+        "<",
+        ">",
+        "<script",
+        "<SCRIPT",
+        "<Script>",
+        "<scripts",
+        "<script_",
+        "<script1",
+        "<script中",
+        "<script>",
+        "<script ",
+        "</script>",
+        "</SCRIPT >",
+        "</script\u{3000}>",
+        "</script\n>",
+        "</script",
+        "</scripta>",
+        "<style",
+        "<STYLE>",
+        "</style>",
+        "</Style\t>",
+        "<stylex",
+        "<!--",
+        "<!-->",
+        "-->",
+        "--",
+        "<!-",
+        "<a href='x'>",
+        "</a>",
+        "<br/>",
+        "a",
+        "中文",
+        " ",
+        "\n",
+        "é",
+        "_",
+        "ſ",
+        "<ſcript>",
+        "<ſtyle",
+        "</ſcript>",
+        "</ſtyle >",
+        "<scrİpt>",
+        "<scrıpt>",
+        "</scrİpt>",
+        "<\u{212a}",
+        "/",
+        "&lt;",
+        "\u{a0}",
+    ];
+    let mut rng = fastrand::Rng::with_seed(8);
+    let mut fast = 0;
+    for _ in 0..100_000 {
+        let text: String = (0..rng.usize(0..14))
+            .map(|_| pieces[rng.usize(0..pieces.len())])
+            .collect();
+        let expected = rules.markup.replace_all(&text, " ");
+        if let Some(ours) = strip_markup_fast(&text) {
+            fast += 1;
+            assert_eq!(ours, expected, "{text:?}");
+        }
+        assert_eq!(rules.strip_markup(&text), expected, "{text:?}");
+    }
+    // Most texts take the fast path.
+    assert!(fast > 50_000, "{fast}");
+}
+
+#[test]
+fn printable_ascii_matches_the_per_byte_definition() {
+    let mut rng = fastrand::Rng::with_seed(9);
+    let alphabet: Vec<u8> = (0u8..=255).collect();
+    for _ in 0..100_000 {
+        let len = rng.usize(0..24);
+        let bytes: Vec<u8> = (0..len)
+            .map(|_| {
+                if rng.u8(..) < 230 {
+                    rng.u8(0x21..=0x7e)
+                } else {
+                    alphabet[rng.usize(0..256)]
+                }
+            })
+            .collect();
+        let expected = bytes.iter().all(|&b| (0x21..=0x7f).contains(&b));
+        assert_eq!(printable_ascii(&bytes), expected, "{bytes:?}");
+    }
+}
+
+/// `for_each_token` as it was before the one-name shortcut.
+fn for_each_token_reference(value: &str, mut f: impl FnMut(&str) -> bool) {
+    for token in value.split_whitespace() {
+        if !f(token) {
+            return;
+        }
+    }
+}
+
+#[test]
+fn for_each_token_cuts_like_split_whitespace() {
+    let pieces = [
+        "a",
+        "Nav",
+        "x-1",
+        "_",
+        " ",
+        "\t",
+        "\n",
+        "\x0b",
+        "\x0c",
+        "\r",
+        "\x00",
+        "\x1f",
+        "\x7f",
+        "中",
+        "\u{3000}",
+        "\u{a0}",
+        "é",
+        "longer-class-name",
+    ];
+    let mut rng = fastrand::Rng::with_seed(10);
+    for _ in 0..50_000 {
+        let value: String = (0..rng.usize(0..10))
+            .map(|_| pieces[rng.usize(0..pieces.len())])
+            .collect();
+        let stop_after = rng.usize(1..4);
+        let mut ours = Vec::new();
+        for_each_token(&value, |t| {
+            ours.push(t.to_string());
+            ours.len() < stop_after
+        });
+        let mut reference = Vec::new();
+        for_each_token_reference(&value, |t| {
+            reference.push(t.to_string());
+            reference.len() < stop_after
+        });
+        assert_eq!(ours, reference, "{value:?}");
+    }
+}
+
+/// `js_strings(code, false)` as it was before `js_literals`: one character at a time.
+fn js_strings_reference(code: &str) -> String {
+    let mut out = String::new();
+    let mut chars = code.chars().peekable();
+    let mut scanned = 0usize;
+    while let Some(c) = chars.next() {
+        scanned += 1;
+        if scanned > JS_SCRIPT_SCAN_CHARS {
+            break;
+        }
+        if let '"' | '\'' | '`' = c {
+            let quote = c;
+            let mut lit = String::new();
+            while let Some(c) = chars.next() {
+                scanned += 1;
+                if c == quote {
+                    break;
+                }
+                if c != '\\' {
+                    lit.push(c);
+                    continue;
+                }
+                match chars.next() {
+                    Some('n') => lit.push('\n'),
+                    Some('t') => lit.push('\t'),
+                    Some('x') => {
+                        let hex: String = chars.by_ref().take(2).collect();
+                        if let Some(ch) =
+                            u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32)
+                        {
+                            lit.push(ch);
+                        }
+                    }
+                    Some('u') => {
+                        let hex: String = if chars.peek() == Some(&'{') {
+                            chars.next();
+                            chars.by_ref().take_while(|c| *c != '}').collect()
+                        } else {
+                            chars.by_ref().take(4).collect()
+                        };
+                        if let Some(ch) =
+                            u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32)
+                        {
+                            lit.push(ch);
+                        }
+                    }
+                    Some(other) => lit.push(other),
+                    None => break,
+                }
+            }
+            out.push_str(&percent_unescape(&lit));
+        }
+    }
+    out
+}
+
+#[test]
+fn js_literals_match_the_per_character_scan() {
+    let pieces = [
+        "\"",
+        "'",
+        "`",
+        "\\",
+        "\\\\",
+        "\\'",
+        "\\\"",
+        "\\n",
+        "\\t",
+        "\\x",
+        "\\x4",
+        "\\x41",
+        "\\xZ",
+        "\\u",
+        "\\u5f69",
+        "\\u5F",
+        "\\u{",
+        "\\u{5f69}",
+        "\\u{}",
+        "\\u{110000}",
+        "}",
+        "{",
+        "%u5F69",
+        "%u5f",
+        "%41",
+        "%",
+        "%%",
+        "%zz",
+        "(",
+        ")",
+        ";",
+        "\n",
+        "a",
+        "document",
+        ".write(",
+        "中",
+        "彩",
+        "é",
+        "😀",
+        " ",
+        "<a href='x'>",
+        "</a>",
+    ];
+    let mut rng = fastrand::Rng::with_seed(11);
+    for _ in 0..100_000 {
+        let code: String = (0..rng.usize(0..20))
+            .map(|_| pieces[rng.usize(0..pieces.len())])
+            .collect();
+        assert_eq!(
+            js_strings(&code, false),
+            js_strings_reference(&code),
+            "{code:?}"
+        );
+    }
+    // Past the limit the character scan is kept (and stops where it did).
+    let long = "'ab' ".repeat(JS_SCRIPT_SCAN_CHARS / 4);
+    assert_eq!(js_strings(&long, false), js_strings_reference(&long));
+}
+
+/// `normalize` as it was before the run copying: a character at a time.
+fn normalize_reference(text: &str) -> String {
+    text.chars()
+        .filter(|c| !is_blank(*c))
+        .map(|c| match c {
+            '\u{ff01}'..='\u{ff5e}' => char::from_u32(c as u32 - 0xfee0).unwrap_or(c),
+            _ => c,
+        })
+        .collect()
+}
+
+#[test]
+fn normalize_matches_the_per_character_definition() {
+    let palette: Vec<char> = "aZ09.,;!?-:/ \t\n\r\x0b\x0c\u{85}　\u{a0}\u{200b}\u{200c}\u{200d}\u{2028}\u{2029}\u{feff}\u{fefe}\u{ff00}\u{ff01}\u{ff5e}\u{ff5f}，。、；！？ＡＺａ０９～…·\u{3001}\u{3000}\u{2002}\u{1680}é😀彩票"
+        .chars()
+        .collect();
+    let mut rng = fastrand::Rng::with_seed(12);
+    for _ in 0..50_000 {
+        let text: String = (0..rng.usize(0..30))
+            .map(|_| palette[rng.usize(0..palette.len())])
+            .collect();
+        assert_eq!(normalize(&text), normalize_reference(&text), "{text:?}");
+    }
+    // Every character of the planes in use, one at a time.
+    for code in (0..0x3_0000u32).chain([0xe_0001, 0x10_fffd]) {
+        if let Some(c) = char::from_u32(code) {
+            let text = format!("a{c}b");
+            assert_eq!(normalize(&text), normalize_reference(&text), "{code:x}");
+        }
+    }
+}
+
+#[test]
+fn skip_ascii_blanks_stops_at_the_first_other_byte() {
+    let mut rng = fastrand::Rng::with_seed(13);
+    let blanks = [b'\t', b'\n', b'\x0b', b'\x0c', b'\r', b' '];
+    for round in 0..200_000 {
+        let len = rng.usize(0..40);
+        let bytes: Vec<u8> = (0..len)
+            .map(|_| {
+                if round % 2 == 0 || rng.u8(..) < 240 {
+                    if rng.u8(..) < 250 {
+                        blanks[rng.usize(0..blanks.len())]
+                    } else {
+                        rng.u8(..)
+                    }
+                } else {
+                    rng.u8(..)
+                }
+            })
+            .collect();
+        let from = rng.usize(0..=len);
+        let expected = (from..len)
+            .find(|&i| !matches!(bytes[i], b'\t'..=b'\r' | b' '))
+            .unwrap_or(len);
+        assert_eq!(
+            skip_ascii_blanks(&bytes, from),
+            expected,
+            "{bytes:?} from {from}"
+        );
+    }
+    // Each byte value once inside a run of blanks.
+    for b in 0..=255u8 {
+        let mut bytes = vec![b' '; 20];
+        bytes[11] = b;
+        let expected = if matches!(b, b'\t'..=b'\r' | b' ') {
+            20
+        } else {
+            11
+        };
+        assert_eq!(skip_ascii_blanks(&bytes, 0), expected, "{b}");
+    }
+}
+
+#[test]
+fn config_class_filter_changes_no_hiding_reason() {
+    let rules = spam_rules();
+    let tokens = [
+        "hide", "HIDDEN", "d-none", "Sr-Only", "dn", "yc", "hidex", "hid", "nav", "d-nonf", "main",
+        "中文", "yd", "ya",
+    ];
+    let blanks = [" ", "  ", "\t", "\n"];
+    let mut rng = fastrand::Rng::with_seed(14);
+    for round in 0..300 {
+        let mut body = String::new();
+        for _ in 0..rng.usize(1..12) {
+            let class: Vec<String> = (0..rng.usize(0..4))
+                .map(|_| {
+                    let blank = blanks[rng.usize(0..blanks.len())];
+                    format!("{blank}{}", tokens[rng.usize(0..tokens.len())])
+                })
+                .collect();
+            body.push_str(&format!(
+                "<div class='{}'><span>文字{round}</span></div>",
+                class.concat()
+            ));
+        }
+        // Half of the pages carry a hiding rule of their own.
+        let style = if round % 2 == 0 {
+            "<style>.nav{display:none}</style>"
+        } else {
+            ""
+        };
+        let source = format!("<html><head>{style}</head><body>{body}</body></html>");
+        let doc = Html::parse_document(&source);
+        let scan = Scan::new(&doc, None, &rules);
+        for (i, m) in scan.flat.nodes.iter().enumerate() {
+            if let Some(el) = m.node.value().as_element() {
+                assert_eq!(
+                    scan.hidden_reason_of(m.node, el, scan.flat.may_hold_config_class(i)),
+                    scan.hidden_reason_of(m.node, el, true),
+                    "{source}"
+                );
+            }
+        }
     }
 }
