@@ -2857,7 +2857,7 @@ fn js_strings(code: &str, one_call: bool) -> String {
     }
     let mut out = String::new();
     let mut depth = 1usize;
-    let mut chars = code.chars().peekable();
+    let mut chars = code.chars();
     let mut scanned = 0usize;
     let limit = if one_call {
         20_000
@@ -2890,33 +2890,12 @@ fn js_strings(code: &str, one_call: bool) -> String {
                         lit.push(c);
                         continue;
                     }
-                    match chars.next() {
-                        Some('n') => lit.push('\n'),
-                        Some('t') => lit.push('\t'),
-                        Some('x') => {
-                            let hex: String = chars.by_ref().take(2).collect();
-                            if let Some(ch) =
-                                u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32)
-                            {
-                                lit.push(ch);
-                            }
-                        }
-                        Some('u') => {
-                            let hex: String = if chars.peek() == Some(&'{') {
-                                chars.next();
-                                chars.by_ref().take_while(|c| *c != '}').collect()
-                            } else {
-                                chars.by_ref().take(4).collect()
-                            };
-                            if let Some(ch) =
-                                u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32)
-                            {
-                                lit.push(ch);
-                            }
-                        }
-                        Some(other) => lit.push(other),
-                        None => break,
-                    }
+                    // The escape's characters are not counted in `scanned`.
+                    let Some((decoded, rest)) = js_escape(chars.as_str()) else {
+                        break;
+                    };
+                    lit.extend(decoded);
+                    chars = rest.chars();
                 }
                 out.push_str(&percent_unescape(&lit));
             }
@@ -2961,39 +2940,44 @@ fn js_literals(code: &str) -> String {
                 rest = &rest[k + 1..];
                 break;
             }
-            let mut chars = rest[k + 1..].chars();
-            match chars.next() {
-                Some('n') => lit.push('\n'),
-                Some('t') => lit.push('\t'),
-                Some('x') => {
-                    let hex: String = chars.by_ref().take(2).collect();
-                    if let Some(ch) = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
-                        lit.push(ch);
-                    }
-                }
-                Some('u') => {
-                    let hex: String = if chars.clone().next() == Some('{') {
-                        chars.next();
-                        chars.by_ref().take_while(|c| *c != '}').collect()
-                    } else {
-                        chars.by_ref().take(4).collect()
-                    };
-                    if let Some(ch) = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
-                        lit.push(ch);
-                    }
-                }
-                Some(other) => lit.push(other),
-                None => {
-                    rest = "";
-                    break;
-                }
-            }
-            rest = chars.as_str();
+            let Some((decoded, after)) = js_escape(&rest[k + 1..]) else {
+                rest = "";
+                break;
+            };
+            lit.extend(decoded);
+            rest = after;
         }
         out.push_str(&percent_unescape(&lit));
         at = bytes.len() - rest.len();
     }
     out
+}
+
+/// The JavaScript escape at the start of `after` (the text after a backslash): the
+/// character it stands for (none for a malformed `\x` / `\u`) and the text after it;
+/// `None` when the text ends there.
+fn js_escape(after: &str) -> Option<(Option<char>, &str)> {
+    let mut chars = after.chars();
+    let hex_char = |hex: &str| u32::from_str_radix(hex, 16).ok().and_then(char::from_u32);
+    let decoded = match chars.next()? {
+        'n' => Some('\n'),
+        't' => Some('\t'),
+        'x' => {
+            let hex: String = chars.by_ref().take(2).collect();
+            hex_char(&hex)
+        }
+        'u' => {
+            let hex: String = if chars.clone().next() == Some('{') {
+                chars.next();
+                chars.by_ref().take_while(|c| *c != '}').collect()
+            } else {
+                chars.by_ref().take(4).collect()
+            };
+            hex_char(&hex)
+        }
+        other => Some(other),
+    };
+    Some((decoded, chars.as_str()))
 }
 
 /// JavaScript `unescape`: `%uXXXX` and `%XX`; text without `%` is returned as is.
