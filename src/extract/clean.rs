@@ -441,10 +441,15 @@ struct JudgeScratch<'doc> {
     attr_matches_by_token: FastMap<&'doc str, usize>,
     /// Per attr rule: does some token of the current element match it.
     attr_hits: RuleBits,
-    /// Text (by address and length) → offset in `text_bits` of its rule bits (see
-    /// [`TEXT_BIT_SETS`]). Rules are tried one by one, after the prefilter: a `RegexSet`
-    /// of all of them overflows the lazy DFA and falls back to a slow engine.
-    text_results: FastMap<(usize, usize), usize>,
+    /// The last text judged (by address and length), whose rule bits `text_bits` holds
+    /// (see [`TEXT_BIT_SETS`]). Rules are tried one by one, after the prefilter: a
+    /// `RegexSet` of all of them overflows the lazy DFA and falls back to a slow engine.
+    ///
+    /// One text is enough: the texts are slices of the page text, one per node, so only
+    /// nested nodes share one, and every node judged between an element and a
+    /// descendant with the same text lies inside both and before the descendant's text:
+    /// it holds no text and never reaches the text rules.
+    text_key: Option<(usize, usize)>,
     attr_bits: Vec<u64>,
     text_bits: Vec<u64>,
     /// Per text rule: does it apply to the current element.
@@ -522,15 +527,19 @@ impl<'doc> JudgeScratch<'doc> {
     /// first character decides known.
     fn text_slot(&mut self, filter: &TextPrefilter, words: usize, text: &str) -> usize {
         let key = (text.as_ptr() as usize, text.len());
-        if let Some(&at) = self.text_results.get(&key) {
-            return at;
+        if self.text_key == Some(key) {
+            return 0;
         }
-        let at = self.text_bits.len();
-        self.text_bits.resize(at + TEXT_BIT_SETS * words, 0);
-        let (candidate, known) = self.text_bits[at..at + 2 * words].split_at_mut(words);
+        self.text_key = Some(key);
+        if self.text_bits.len() == TEXT_BIT_SETS * words {
+            self.text_bits.fill(0);
+        } else {
+            self.text_bits.clear();
+            self.text_bits.resize(TEXT_BIT_SETS * words, 0);
+        }
+        let (candidate, known) = self.text_bits[..2 * words].split_at_mut(words);
         filter.start(text, candidate, known);
-        self.text_results.insert(key, at);
-        at
+        0
     }
 
     /// How many prefix rules apply to the current element and are not known yet for the
