@@ -42,6 +42,7 @@ pub struct CleanRules {
     attr_patterns: RegexSet,
     text_rules: Vec<TextRule>,
     text_prefilter: TextPrefilter,
+    text_applicability: Applicability,
     hidden_classes: FastSet<String>,
 }
 
@@ -330,6 +331,7 @@ impl CleanRules {
 
         rules.text_prefilter = TextPrefilter::compile(&rules.text_rules)
             .map_err(|e| invalid("clean.toml", format!("the [[texts]] prefixes: {e}")))?;
+        rules.text_applicability = Applicability::compile(&rules.text_rules);
         Ok(rules)
     }
 }
@@ -439,10 +441,15 @@ struct JudgeScratch<'doc> {
     attr_matches_by_token: FastMap<&'doc str, usize>,
     /// Per attr rule: does some token of the current element match it.
     attr_hits: RuleBits,
-    /// Text (by address and length) → offset in `text_bits` of its rule bits (see
-    /// [`TEXT_BIT_SETS`]). Rules are tried one by one, after the prefilter: a `RegexSet`
-    /// of all of them overflows the lazy DFA and falls back to a slow engine.
-    text_results: FastMap<(usize, usize), usize>,
+    /// The last text judged (by address and length), whose rule bits `text_bits` holds
+    /// (see [`TEXT_BIT_SETS`]). Rules are tried one by one, after the prefilter: a
+    /// `RegexSet` of all of them overflows the lazy DFA and falls back to a slow engine.
+    ///
+    /// One text is enough: the texts are slices of the page text, one per node, so only
+    /// nested nodes share one, and every node judged between an element and a
+    /// descendant with the same text lies inside both and before the descendant's text:
+    /// it holds no text and never reaches the text rules.
+    text_key: Option<(usize, usize)>,
     attr_bits: Vec<u64>,
     text_bits: Vec<u64>,
     /// Per text rule: does it apply to the current element.
@@ -467,10 +474,6 @@ impl RuleBits {
         self.0
             .get(rule / 64)
             .is_some_and(|w| w & (1 << (rule % 64)) != 0)
-    }
-
-    fn set(&mut self, rule: usize) {
-        set_bit(&mut self.0, rule);
     }
 }
 
@@ -524,15 +527,19 @@ impl<'doc> JudgeScratch<'doc> {
     /// first character decides known.
     fn text_slot(&mut self, filter: &TextPrefilter, words: usize, text: &str) -> usize {
         let key = (text.as_ptr() as usize, text.len());
-        if let Some(&at) = self.text_results.get(&key) {
-            return at;
+        if self.text_key == Some(key) {
+            return 0;
         }
-        let at = self.text_bits.len();
-        self.text_bits.resize(at + TEXT_BIT_SETS * words, 0);
-        let (candidate, known) = self.text_bits[at..at + 2 * words].split_at_mut(words);
+        self.text_key = Some(key);
+        if self.text_bits.len() == TEXT_BIT_SETS * words {
+            self.text_bits.fill(0);
+        } else {
+            self.text_bits.clear();
+            self.text_bits.resize(TEXT_BIT_SETS * words, 0);
+        }
+        let (candidate, known) = self.text_bits[..2 * words].split_at_mut(words);
         filter.start(text, candidate, known);
-        self.text_results.insert(key, at);
-        at
+        0
     }
 
     /// How many prefix rules apply to the current element and are not known yet for the
@@ -661,27 +668,13 @@ fn judge_element<'r, 'doc>(
     }
     // Prose may ride along in a footer, but a block that is mostly prose is content.
     let prose_guarded = s.prose > 0 && !guarded_ok();
-    let applies = |rule: &TextRule| {
-        let excluded = s.text as usize > rule.max_chars
-            || s.prose as usize > rule.max_prose_chars
-            || (s.prose * 2 > s.text && !rule.prose_ok)
-            || prose_guarded;
-        let few_links =
-            rule.min_link_share > 0.0 && (s.link as f64) < rule.min_link_share * s.text as f64;
-        !excluded && !few_links
-    };
     // The text is read only when some rule applies to the element; then only the rules
     // the text can match (few, by the prefilter) are tried, in order.
     let count = rules.text_rules.len();
-    scratch.applicable.clear(count);
-    let mut any = false;
-    for (index, rule) in rules.text_rules.iter().enumerate() {
-        if applies(rule) {
-            scratch.applicable.set(index);
-            any = true;
-        }
-    }
-    if !any {
+    if !rules
+        .text_applicability
+        .fill(s, prose_guarded, &mut scratch.applicable.0)
+    {
         return None;
     }
     let text = texts.get(node, stats);
@@ -702,6 +695,124 @@ fn judge_element<'r, 'doc>(
         }
     }
     None
+}
+
+/// Which text rules apply to an element, from its figures: a few bit-mask lookups
+/// instead of testing every rule's limits (most elements of a big page are paragraphs
+/// that most rules exclude by length or prose).
+#[derive(Debug, Default)]
+struct Applicability {
+    words: usize,
+    by_chars: LimitMasks,
+    by_prose: LimitMasks,
+    /// Rules allowed on a block that is mostly prose.
+    prose_ok: Vec<u64>,
+    /// Rules that need no share of link text.
+    no_link_share: Vec<u64>,
+    /// Rules that need a share of link text: (rule, share).
+    link_shares: Vec<(usize, f64)>,
+}
+
+/// Per distinct limit, ascending: the rules whose limit is at least it.
+#[derive(Debug, Default)]
+struct LimitMasks {
+    limits: Vec<usize>,
+    /// `words` words per limit.
+    masks: Vec<u64>,
+}
+
+impl LimitMasks {
+    fn compile(limits_by_rule: &[usize], words: usize) -> Self {
+        let mut limits = limits_by_rule.to_vec();
+        limits.sort_unstable();
+        limits.dedup();
+        let mut masks = vec![0; limits.len() * words];
+        for (at, &limit) in limits.iter().enumerate() {
+            for (rule, &own) in limits_by_rule.iter().enumerate() {
+                if own >= limit {
+                    set_bit(&mut masks[at * words..(at + 1) * words], rule);
+                }
+            }
+        }
+        LimitMasks { limits, masks }
+    }
+
+    /// The rules whose limit is at least `value` (`words` words), or `None` for none.
+    fn at_least(&self, value: usize, words: usize) -> Option<&[u64]> {
+        let at = self.limits.partition_point(|&limit| limit < value);
+        self.masks.get(at * words..(at + 1) * words)
+    }
+}
+
+impl Applicability {
+    fn compile(rules: &[TextRule]) -> Self {
+        let words = words_for(rules.len());
+        let chars: Vec<usize> = rules.iter().map(|r| r.max_chars).collect();
+        let prose: Vec<usize> = rules.iter().map(|r| r.max_prose_chars).collect();
+        let mut applicability = Applicability {
+            words,
+            by_chars: LimitMasks::compile(&chars, words),
+            by_prose: LimitMasks::compile(&prose, words),
+            prose_ok: vec![0; words],
+            no_link_share: vec![0; words],
+            link_shares: Vec::new(),
+        };
+        for (index, rule) in rules.iter().enumerate() {
+            if rule.prose_ok {
+                set_bit(&mut applicability.prose_ok, index);
+            }
+            if rule.min_link_share > 0.0 {
+                applicability.link_shares.push((index, rule.min_link_share));
+            } else {
+                set_bit(&mut applicability.no_link_share, index);
+            }
+        }
+        applicability
+    }
+
+    /// Sets `applicable` to the rules that apply to an element with figures `s` (one bit
+    /// per rule); false when none does.
+    fn fill(&self, s: NodeStats, prose_guarded: bool, applicable: &mut Vec<u64>) -> bool {
+        // Every word is written below whenever `true` is returned.
+        if applicable.len() != self.words {
+            applicable.clear();
+            applicable.resize(self.words, 0);
+        }
+        if prose_guarded {
+            return false;
+        }
+        let (Some(by_chars), Some(by_prose)) = (
+            self.by_chars.at_least(s.text as usize, self.words),
+            self.by_prose.at_least(s.prose as usize, self.words),
+        ) else {
+            return false;
+        };
+        let mostly_prose = s.prose * 2 > s.text;
+        let mut any = 0;
+        for (word, out) in applicable.iter_mut().enumerate() {
+            let mut bits = by_chars[word] & by_prose[word];
+            if mostly_prose {
+                bits &= self.prose_ok[word];
+            }
+            let candidates = bits;
+            bits &= self.no_link_share[word];
+            *out = bits;
+            any |= bits | candidates;
+        }
+        if any == 0 {
+            return false;
+        }
+        // Rules needing link text, among those the limits leave.
+        for &(rule, share) in &self.link_shares {
+            let (word, bit) = (rule / 64, 1u64 << (rule % 64));
+            let limits_ok = by_chars[word] & by_prose[word] & bit != 0
+                && (!mostly_prose || self.prose_ok[word] & bit != 0);
+            if limits_ok && (s.link as f64) >= share * s.text as f64 {
+                applicable[word] |= bit;
+            }
+        }
+        applicable.iter().any(|&w| w != 0)
+    }
 }
 
 impl TextPrefilter {
@@ -1587,6 +1698,70 @@ mod tests {
             "<html><head><title>t</title></head><body>{extra_top}<div class=\"main\"><h1>标题</h1>\
              <div id=\"zoom\"><p>{ARTICLE}</p><p>{ARTICLE}</p><p>{ARTICLE}</p></div></div>{extra_bottom}</body></html>"
         )
+    }
+
+    /// The per-rule test [`Applicability`] replaced.
+    fn reference_applies(rule: &TextRule, s: NodeStats, prose_guarded: bool) -> bool {
+        let excluded = s.text as usize > rule.max_chars
+            || s.prose as usize > rule.max_prose_chars
+            || (s.prose * 2 > s.text && !rule.prose_ok)
+            || prose_guarded;
+        let few_links =
+            rule.min_link_share > 0.0 && (s.link as f64) < rule.min_link_share * s.text as f64;
+        !excluded && !few_links
+    }
+
+    #[test]
+    fn applicability_equals_the_per_rule_test() {
+        let mut rules = builtin_clean_rules();
+        // More than one word of rules, with limits and shares of every kind.
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let pattern = Regex::new("x").unwrap();
+        for i in 0..70 {
+            rules.text_rules.push(TextRule {
+                name: format!("extra{i}"),
+                pattern: pattern.clone(),
+                max_chars: next(400) as usize,
+                max_prose_chars: next(300) as usize,
+                min_link_share: [0.0, 0.0, 0.3, 0.5, 1.0, -1.0][next(6) as usize],
+                min_distinct: 1,
+                prose_ok: next(2) == 0,
+            });
+        }
+        for rules in [&builtin_clean_rules(), &rules] {
+            let applicability = Applicability::compile(&rules.text_rules);
+            let mut bits = Vec::new();
+            for _ in 0..20_000 {
+                let text = 1 + next(1600) as u32;
+                let prose = [0, next(u64::from(text) + 1) as u32, text][next(3) as usize];
+                let link = [0, next(u64::from(text) + 1) as u32, text][next(3) as usize];
+                let s = NodeStats {
+                    text,
+                    prose,
+                    link,
+                    ..NodeStats::default()
+                };
+                let guarded = next(8) == 0;
+                let any = applicability.fill(s, guarded, &mut bits);
+                let expected: Vec<bool> = rules
+                    .text_rules
+                    .iter()
+                    .map(|r| reference_applies(r, s, guarded))
+                    .collect();
+                assert_eq!(any, expected.contains(&true), "{s:?} {guarded}");
+                if any {
+                    for (index, &e) in expected.iter().enumerate() {
+                        assert_eq!(bits[index / 64] & (1 << (index % 64)) != 0, e, "{s:?}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]
