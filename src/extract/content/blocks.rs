@@ -264,7 +264,9 @@ impl<'r> Builder<'r> {
                     let row = table.cells.join(" | ");
                     table.cells.clear();
                     self.buf = row;
-                    self.buf_plain = false;
+                    // Normalised cells joined by " | " are normalised already
+                    // (`normalize_space` is idempotent; see its tests).
+                    self.buf_plain = true;
                     self.flush(Some(BlockKind::TableRow));
                 }
                 "caption" => {
