@@ -85,7 +85,14 @@ impl Measure {
                     if matches!(b, b',' | b'.' | b';' | b'!' | b'?') {
                         m.punct += 1;
                     } else if matches!(b, b'\t'..=b'\r' | b' ') {
+                        // Runs of ASCII white space (the indentation of markup)
+                        // are stepped over in a loop of their own.
                         spaced = true;
+                        i += 1;
+                        while let Some(b'\t'..=b'\r' | b' ') = bytes.get(i) {
+                            i += 1;
+                        }
+                        continue;
                     }
                 }
                 i += 1;
