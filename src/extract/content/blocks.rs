@@ -10,7 +10,7 @@ use super::score::Stat;
 use super::text::{normalize_space, Measure};
 use super::{dom, Block, BlockKind, ContentRules};
 use crate::article::{Attachment, Image};
-use crate::extract::nodes::NodeMap;
+use crate::extract::nodes::{NodeMap, NodeSet};
 
 /// Blocks built from one or more subtrees, plus what is needed to trim them.
 #[derive(Debug, Default)]
@@ -47,9 +47,13 @@ pub struct Builder<'r> {
     /// The elements the scorer measured: every other element is skipped (hidden,
     /// excluded, not text), as `dom::is_skipped` decided once for the whole page.
     measured: &'r NodeMap<Stat>,
+    /// Text nodes without white space (found by the scorer's measuring).
+    plain_text: &'r NodeSet,
     base: Option<&'r Url>,
     out: Built,
     buf: String,
+    /// `buf` holds no white space, so normalising it would change nothing.
+    buf_plain: bool,
     buf_link_tokens: u32,
     buf_attachment: bool,
     /// Kind-giving elements currently open (headings, list items, captions).
@@ -77,14 +81,17 @@ impl<'r> Builder<'r> {
     pub fn new(
         rules: &'r ContentRules,
         measured: &'r NodeMap<Stat>,
+        plain_text: &'r NodeSet,
         base: Option<&'r Url>,
     ) -> Self {
         Builder {
             rules,
             measured,
+            plain_text,
             base,
             out: Built::default(),
             buf: String::new(),
+            buf_plain: true,
             buf_link_tokens: 0,
             buf_attachment: false,
             kinds: Vec::new(),
@@ -119,7 +126,12 @@ impl<'r> Builder<'r> {
                             }
                             self.open(node.id(), el, ElementRef::wrap(node));
                         }
-                        Node::Text(t) => self.text(t),
+                        Node::Text(t) => {
+                            if !self.plain_text.contains(&node.id()) {
+                                self.buf_plain = false;
+                            }
+                            self.text(t);
+                        }
                         _ => {}
                     }
                 }
@@ -163,7 +175,7 @@ impl<'r> Builder<'r> {
         if self.in_data_table() {
             match name {
                 "td" | "th" => {
-                    self.buf.clear();
+                    self.clear_buf();
                     if let Some(t) = self.table.as_mut() {
                         t.in_cell = true;
                     }
@@ -179,7 +191,10 @@ impl<'r> Builder<'r> {
                 }
                 "img" => self.image(el),
                 "a" => self.link(id, el),
-                _ if dom::is_block_tag(name) || name == "br" => self.buf.push(' '),
+                _ if dom::is_block_tag(name) || name == "br" => {
+                    self.buf.push(' ');
+                    self.buf_plain = false;
+                }
                 _ => {}
             }
             return;
@@ -237,8 +252,9 @@ impl<'r> Builder<'r> {
         if let Some(table) = self.table.as_mut() {
             match name {
                 "td" | "th" if table.in_cell => {
-                    let cell = normalize_space(&self.buf);
+                    let cell = normalized(&self.buf, self.buf_plain);
                     self.buf.clear();
+                    self.buf_plain = true;
                     table.in_cell = false;
                     if !cell.is_empty() {
                         table.cells.push(cell);
@@ -248,6 +264,9 @@ impl<'r> Builder<'r> {
                     let row = table.cells.join(" | ");
                     table.cells.clear();
                     self.buf = row;
+                    // Normalised cells joined by " | " are normalised already
+                    // (`normalize_space` is idempotent; see its tests).
+                    self.buf_plain = true;
                     self.flush(Some(BlockKind::TableRow));
                 }
                 "caption" => {
@@ -255,7 +274,7 @@ impl<'r> Builder<'r> {
                     self.kinds.retain(|(k, _)| *k != id);
                 }
                 "table" if table.id == id => {
-                    self.buf.clear();
+                    self.clear_buf();
                     self.table = None;
                 }
                 _ => {}
@@ -339,14 +358,19 @@ impl<'r> Builder<'r> {
         }
     }
 
+    fn clear_buf(&mut self) {
+        self.buf.clear();
+        self.buf_plain = true;
+    }
+
     fn flush(&mut self, kind: Option<BlockKind>) {
         self.flush_with(kind, false);
     }
 
     /// Ends the current paragraph. `centered` says the closing element centres it.
     fn flush_with(&mut self, kind: Option<BlockKind>, centered: bool) {
-        let text = normalize_space(&self.buf);
-        self.buf.clear();
+        let text = normalized(&self.buf, self.buf_plain);
+        self.clear_buf();
         let link_tokens = std::mem::take(&mut self.buf_link_tokens);
         let has_attachment = std::mem::take(&mut self.buf_attachment);
         if text.is_empty() {
@@ -384,6 +408,15 @@ impl<'r> Builder<'r> {
         self.out.link_share.push(share);
         self.out.has_attachment.push(has_attachment);
         self.out.caption_like.push(caption_like);
+    }
+}
+
+/// `normalize_space(buf)`, a plain copy when `plain` says the text holds no white space.
+fn normalized(buf: &str, plain: bool) -> String {
+    if plain {
+        buf.to_string()
+    } else {
+        normalize_space(buf)
     }
 }
 

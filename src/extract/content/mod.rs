@@ -291,7 +291,7 @@ pub fn extract_body(doc: &Html, base: Option<&Url>, rules: &ContentRules) -> Bod
         };
     }
     tracing::debug!(container = ?choice.container, nodes = choice.nodes.len(), "content chosen");
-    let mut builder = blocks::Builder::new(rules, &analysis.stats, base);
+    let mut builder = blocks::Builder::new(rules, &analysis.stats, &analysis.plain_text, base);
     for id in &choice.nodes {
         if let Some(el) = doc.tree.get(*id).and_then(ElementRef::wrap) {
             builder.add(el);
@@ -1112,7 +1112,7 @@ fn trailing_attachments(
         if !labelled && i > 0 {
             continue;
         }
-        let mut builder = blocks::Builder::new(rules, &analysis.stats, base);
+        let mut builder = blocks::Builder::new(rules, &analysis.stats, &analysis.plain_text, base);
         builder.add(el);
         let built = builder.finish();
         if labelled

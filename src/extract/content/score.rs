@@ -13,7 +13,7 @@ use scraper::{Html, Node};
 use super::dom;
 use super::text::Measure;
 use super::ContentRules;
-use crate::extract::nodes::NodeMap;
+use crate::extract::nodes::{NodeMap, NodeSet};
 
 /// What one element holds (visible text only).
 #[derive(Debug, Clone, Copy, Default)]
@@ -56,6 +56,8 @@ pub struct Analysis {
     pub headline_link_tokens: u32,
     /// Run range of the article's own headline, when the page shows one.
     pub title_runs: Option<(u32, u32)>,
+    /// Text nodes without white space: `normalize_space` leaves them as they are.
+    pub plain_text: NodeSet,
 }
 
 /// Ancestor weights for a run's score: the holder, its parent, grandparent, ...
@@ -80,6 +82,7 @@ struct Run {
 pub fn analyze(doc: &Html, rules: &ContentRules) -> Analysis {
     let mut analysis = Analysis {
         stats: NodeMap::for_tree(&doc.tree),
+        plain_text: NodeSet::for_tree(&doc.tree),
         ..Analysis::default()
     };
     let mut runs: Vec<(NodeId, Run)> = Vec::new();
@@ -132,7 +135,10 @@ pub fn analyze(doc: &Html, rules: &ContentRules) -> Analysis {
                         });
                     }
                     Node::Text(t) => {
-                        let m = Measure::of(t);
+                        let (m, spaced) = Measure::scan(t);
+                        if !spaced {
+                            analysis.plain_text.insert(node.id());
+                        }
                         if m.tokens == 0 && m.punct == 0 {
                             continue;
                         }
