@@ -860,7 +860,8 @@ mod tests {
         assert!(answered > 10_000, "answered {answered} of 20000");
     }
 
-    /// Random mixtures of the pieces pages are made of.
+    /// Random mixtures of the pieces pages are made of (and of the constructs the
+    /// tokenizer gives up on: CDATA, foreign content, script escapes).
     #[test]
     fn random_mixtures_parse_as_in_html5ever() {
         let pieces = [
@@ -925,6 +926,22 @@ mod tests {
             "<ul>",
             "<h1>",
             "<form>",
+            "<!--",
+            "-->",
+            "<noscript>",
+            "</noscript>",
+            "<script type=x>",
+            "<SCRIPT>",
+            "</SCRIPT>",
+            "<!-- <script>",
+            "<math>",
+            "<?",
+            "<!",
+            "</",
+            "--!>",
+            "<![CDATA[",
+            "]]>",
+            "<template>",
         ];
         let mut rng = fastrand::Rng::with_seed(11);
         let mut answered = 0;
@@ -935,8 +952,6 @@ mod tests {
             }
             if check(&input) {
                 answered += 1;
-            } else if answered < 30 {
-                eprintln!("gave up: {input:?}");
             }
         }
         assert!(answered > 2_000, "answered {answered} of 4000");
